@@ -1,0 +1,70 @@
+// Command cloudline is a Jupyter kernel that runs ipykernel behind a proxy
+// and tells the user, inside the notebook, when the work has outgrown the
+// laptop. It is the only place in the module that exits.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+)
+
+// command is one subcommand: it returns the process exit status.
+// Status 2 means bad input (one line on stderr says what).
+type command struct {
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	summary string
+}
+
+var commands = map[string]command{
+	"kernel":    {runKernel, "run as a Jupyter kernel (what kernel.json starts): kernel -f CONNECTION_FILE"},
+	"install":   {runInstall, "install a cloudline kernelspec wrapping an existing one"},
+	"list":      {runList, "list kernelspecs, marking the ones cloudline wraps"},
+	"uninstall": {runUninstall, "remove a cloudline kernelspec"},
+	"history":   {runHistory, "show the cells cloudline measured"},
+	"report":    {runReport, "write an HTML report of the history"},
+	"version":   {runVersion, "print the version"},
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "cloudline: unknown command %q (run 'cloudline help')\n", args[0])
+		return 2
+	}
+	return cmd.run(ctx, args[1:], stdout, stderr)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: cloudline COMMAND [flags]")
+	fmt.Fprintln(w)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+}
+
+func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
+	fmt.Fprintln(stdout, "cloudline", version)
+	return 0
+}
