@@ -91,8 +91,8 @@ func apply(c *Config, f *field, v json.RawMessage, where, source string) ([]stri
 	next := *c
 	notes, err := f.set(&next, v)
 	if err != nil {
-		return []string{fmt.Sprintf("%s: %s %s; using %s%s", where, strings.TrimPrefix(err.Error(), errWant.Error()+": "),
-			"(got "+compact(v)+")", source, show(f.get(*c)))}, false
+		return []string{fmt.Sprintf("%s: bad value %s (%s); using %s%s", where, compact(v),
+			strings.TrimPrefix(err.Error(), errWant.Error()+": "), source, show(f.get(*c)))}, false
 	}
 	*c = next
 	var out []string

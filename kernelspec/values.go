@@ -148,7 +148,7 @@ func ParseBytes(s string) (int64, error) {
 	}
 	mult, ok := byteUnits[unit]
 	if !ok {
-		return 0, fmt.Errorf("%w: unknown unit %q (use B, kB, MB, GB, TB or KiB, MiB, GiB, TiB)", errWant, s[i:])
+		return 0, fmt.Errorf("%w: unknown unit %q, use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB", errWant, s[i:])
 	}
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
