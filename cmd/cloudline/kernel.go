@@ -2,11 +2,92 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/cloudline/cloudline/kernel"
 )
 
-func runKernel(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "cloudline: not implemented yet")
-	return 2
+// kernelArgs are the arguments kernel.json passes to `cloudline kernel`.
+type kernelArgs struct {
+	connFile    string
+	resourceDir string
+	argv        []string // the wrapped kernel's argv (after --)
+}
+
+func parseKernelArgs(args []string, stderr io.Writer) (kernelArgs, error) {
+	var ka kernelArgs
+	fs := flag.NewFlagSet("cloudline kernel", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&ka.connFile, "f", "", "connection file written by the frontend")
+	fs.StringVar(&ka.resourceDir, "resource-dir", "", "the kernelspec directory (for its kernel.json configuration)")
+	if err := fs.Parse(args); err != nil {
+		return ka, err
+	}
+	ka.argv = fs.Args()
+	if ka.connFile == "" {
+		return ka, errors.New("missing -f CONNECTION_FILE")
+	}
+	if len(ka.argv) == 0 {
+		return ka, errors.New("missing the wrapped kernel's command after --")
+	}
+	if !strings.Contains(strings.Join(ka.argv, " "), kernel.ChildConnectionPlaceholder) {
+		return ka, fmt.Errorf("the wrapped kernel's command must contain %s", kernel.ChildConnectionPlaceholder)
+	}
+	return ka, nil
+}
+
+// newLogger logs to stderr, which Jupyter servers keep in their log.
+// CLOUDLINE_LOG_LEVEL (debug, info, warn, error) sets the level.
+func newLogger(stderr io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("CLOUDLINE_LOG_LEVEL"))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})).With("component", "cloudline")
+}
+
+func runKernel(ctx context.Context, args []string, _, stderr io.Writer) int {
+	ka, err := parseKernelArgs(args, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "cloudline kernel: %v\n", err)
+		return 2
+	}
+	ci, err := kernel.ReadConnectionFile(ka.connFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "cloudline kernel: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr)
+
+	// jupyter_client interrupts by signalling our process group: the
+	// wrapped kernel, in the same group, gets SIGINT directly, so we only
+	// swallow ours. SIGTERM and SIGHUP stop the kernel cleanly.
+	// (Ignoring SIGINT instead would be inherited by the wrapped kernel,
+	// and Python then never raises KeyboardInterrupt.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+
+	p := &kernel.Proxy{Frontend: ci, Argv: ka.argv, Log: log}
+	w, err := newWatch(p, ka, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "cloudline kernel: %v\n", err)
+		return 2
+	}
+	defer w.close()
+	exit, err := p.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "cloudline kernel: %v\n", err)
+		return 2
+	}
+	log.Info("wrapped kernel ended", "status", exit.Code, "signal", exit.Signal, "requested", exit.Requested)
+	return exit.Code
 }

@@ -1,0 +1,169 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ChildConnectionPlaceholder is the argv placeholder the kernel replaces with
+// the wrapped kernel's own connection file. (jupyter_client substitutes
+// {connection_file} everywhere in argv, so the wrapped argv cannot use it.)
+const ChildConnectionPlaceholder = "{child_connection_file}"
+
+// ExitInfo describes how the wrapped kernel ended.
+type ExitInfo struct {
+	Code      int    // exit status, or 128+signal when killed by a signal
+	Signal    string // "SIGKILL" etc. when killed by a signal, else ""
+	Requested bool   // the frontend asked for shutdown (shutdown_request)
+	Err       error  // set when the child could not be waited for
+}
+
+// child is the wrapped kernel process.
+type child struct {
+	cmd    *exec.Cmd
+	dir    string // private directory holding the connection file
+	conn   ConnectionInfo
+	done   chan struct{} // closed when the process has been reaped
+	exit   ExitInfo
+	waitCh chan error
+}
+
+// startChild writes the child's connection file into a fresh 0700
+// directory, starts argv with it and waits until the child has bound its
+// ports (it writes them back into the file).
+func startChild(ctx context.Context, argv, env []string, workDir string, key, scheme string) (*child, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("no wrapped kernel command")
+	}
+	dir, err := os.MkdirTemp("", "cloudline-")
+	if err != nil {
+		return nil, fmt.Errorf("make private dir: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("make private dir: %w", err)
+	}
+	connPath := filepath.Join(dir, "kernel.json")
+	ci := ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", Key: key, SignatureScheme: scheme}
+	if err := ci.Write(connPath); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = strings.ReplaceAll(a, ChildConnectionPlaceholder, connPath)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = env
+	cmd.Dir = workDir
+	cmd.Stdin = nil
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	// The child stays in our process group, so the SIGINT jupyter_client
+	// sends to the group reaches it, and dies with us.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start wrapped kernel %s: %w", args[0], err)
+	}
+	c := &child{cmd: cmd, dir: dir, done: make(chan struct{}), waitCh: make(chan error, 1)}
+	go c.wait()
+	ci, err = c.awaitPorts(ctx, connPath)
+	if err != nil {
+		c.kill()
+		<-c.done
+		c.cleanup()
+		return nil, err
+	}
+	c.conn = ci
+	return c, nil
+}
+
+// wait reaps the child and records how it ended.
+func (c *child) wait() {
+	err := c.cmd.Wait()
+	c.exit = exitInfo(c.cmd.ProcessState, err)
+	close(c.done)
+}
+
+func exitInfo(ps *os.ProcessState, err error) ExitInfo {
+	if ps == nil {
+		return ExitInfo{Code: 1, Err: err}
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		sig := ws.Signal()
+		return ExitInfo{Code: 128 + int(sig), Signal: signalName(sig)}
+	}
+	return ExitInfo{Code: ps.ExitCode()}
+}
+
+func signalName(sig syscall.Signal) string {
+	names := map[syscall.Signal]string{
+		syscall.SIGKILL: "SIGKILL", syscall.SIGTERM: "SIGTERM", syscall.SIGSEGV: "SIGSEGV",
+		syscall.SIGABRT: "SIGABRT", syscall.SIGINT: "SIGINT", syscall.SIGBUS: "SIGBUS",
+		syscall.SIGHUP: "SIGHUP", syscall.SIGQUIT: "SIGQUIT", syscall.SIGILL: "SIGILL",
+		syscall.SIGFPE: "SIGFPE",
+	}
+	if n, ok := names[sig]; ok {
+		return n
+	}
+	return fmt.Sprintf("signal %d", int(sig))
+}
+
+// awaitPorts polls the connection file until the child has written its real
+// ports, the child exits, or ctx ends.
+func (c *child) awaitPorts(ctx context.Context, path string) (ConnectionInfo, error) {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if data, err := os.ReadFile(path); err == nil {
+			if ci, err := ParseConnectionInfo(data); err == nil && ci.ShellPort != 0 &&
+				ci.ControlPort != 0 && ci.StdinPort != 0 && ci.IOPubPort != 0 && ci.HBPort != 0 {
+				return ci, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ConnectionInfo{}, ctx.Err()
+		case <-c.done:
+			return ConnectionInfo{}, fmt.Errorf("wrapped kernel exited before it was ready (status %d)", c.exit.Code)
+		case <-tick.C:
+		}
+	}
+}
+
+// PID returns the child's process id.
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+func (c *child) signal(sig os.Signal) {
+	select {
+	case <-c.done:
+	default:
+		_ = c.cmd.Process.Signal(sig)
+	}
+}
+
+func (c *child) kill() { c.signal(syscall.SIGKILL) }
+
+// stop asks the child to end with SIGTERM, then kills it after grace.
+func (c *child) stop(grace time.Duration) {
+	c.signal(syscall.SIGTERM)
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-c.done:
+	case <-t.C:
+		c.kill()
+		<-c.done
+	}
+}
+
+// cleanup removes the private directory.
+func (c *child) cleanup() { os.RemoveAll(c.dir) }

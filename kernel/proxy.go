@@ -1,0 +1,268 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// Proxy sits between a Jupyter frontend and a wrapped kernel it starts as
+// its child. It forwards every message in both directions unchanged, hands
+// a decoded copy of each to Observe, and lets the program post its own
+// iopub messages with Inject. The zero value of each optional field works.
+type Proxy struct {
+	// Frontend is the connection file the frontend gave us: we bind
+	// exactly these sockets.
+	Frontend ConnectionInfo
+	// Argv starts the wrapped kernel; ChildConnectionPlaceholder is
+	// replaced by the path of its own connection file.
+	Argv []string
+	// Env is the wrapped kernel's environment (nil = ours).
+	Env []string
+	// Dir is the wrapped kernel's working directory ("" = ours).
+	Dir string
+	// Log receives operational messages (nil = discard). Message content
+	// is never logged.
+	Log *slog.Logger
+
+	// Observe receives a decoded copy of every message, on the forwarding
+	// goroutines. It must not block and must not modify the message.
+	Observe func(*Message)
+	// HoldIdle is asked, when the kernel reports status idle for an
+	// execute_request, whether to hold that idle back: it returns nil to
+	// forward at once, or a channel closed when the caller has posted what
+	// it wants to say about the cell. The proxy waits at most IdleHold.
+	HoldIdle func(parentMsgID string) <-chan struct{}
+	// IdleHold bounds the wait for HoldIdle's channel (default 2s).
+	IdleHold time.Duration
+	// Started is called once the wrapped kernel is up, with its pid.
+	Started func(pid int)
+	// ChildExited is called after the wrapped kernel exited and its last
+	// messages were forwarded, before iopub is flushed and closed: the last
+	// chance to Inject.
+	ChildExited func(ExitInfo)
+	// ShutdownGrace bounds how long the wrapped kernel gets to exit after
+	// we are told to stop (default 2s).
+	ShutdownGrace time.Duration
+
+	signer   *Signer
+	log      *slog.Logger
+	child    *child
+	pub      *pubSocket
+	session  atomic.Pointer[string] // the wrapped kernel's session id
+	shutdown atomic.Bool            // the frontend sent shutdown_request
+	injectMu sync.Mutex
+}
+
+// sockets groups the zmq4 sockets of both sides.
+type sockets struct {
+	feShell, feControl, feStdin, feHB zmq4.Socket
+	kShell, kControl, kStdin, kIOPub  zmq4.Socket
+}
+
+// Run binds the frontend sockets, starts the wrapped kernel and forwards
+// until the wrapped kernel exits or ctx is cancelled (then the kernel is
+// stopped). It returns how the wrapped kernel ended.
+func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
+	p.log = p.Log
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	signer, err := NewSigner(p.Frontend.SignatureScheme, []byte(p.Frontend.Key))
+	if err != nil {
+		return ExitInfo{}, err
+	}
+	p.signer = signer
+
+	sctx, cancelSockets := context.WithCancel(context.Background())
+	defer cancelSockets()
+	var s sockets
+	if err := p.bindFrontend(sctx, &s); err != nil {
+		s.closeAll()
+		return ExitInfo{}, err
+	}
+
+	env := p.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	c, err := startChild(ctx, p.Argv, env, p.Dir, p.Frontend.Key, p.Frontend.SignatureScheme)
+	if err != nil {
+		s.closeAll()
+		p.pub.Close()
+		return ExitInfo{}, err
+	}
+	p.child = c
+	defer c.cleanup()
+
+	if err := p.dialKernel(sctx, &s, c.conn); err != nil {
+		c.kill()
+		<-c.done
+		s.closeAll()
+		p.pub.Close()
+		return c.exit, err
+	}
+	if p.Started != nil {
+		p.Started(c.pid())
+	}
+
+	var wg sync.WaitGroup
+	kernelSide := make(chan struct{}, 4)
+	start := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	fromKernel := func(f func()) func() {
+		return func() { f(); kernelSide <- struct{}{} }
+	}
+	start(func() { p.frontendToKernel(Shell, s.feShell, s.kShell) })
+	start(func() { p.frontendToKernel(Control, s.feControl, s.kControl) })
+	start(func() { p.frontendToKernel(Stdin, s.feStdin, s.kStdin) })
+	start(fromKernel(func() { p.kernelToFrontend(Shell, s.kShell, s.feShell) }))
+	start(fromKernel(func() { p.kernelToFrontend(Control, s.kControl, s.feControl) }))
+	start(fromKernel(func() { p.kernelToFrontend(Stdin, s.kStdin, s.feStdin) }))
+	start(fromKernel(func() { p.iopubToFrontend(s.kIOPub) }))
+	start(func() { heartbeat(s.feHB) })
+
+	select {
+	case <-c.done:
+	case <-ctx.Done():
+		p.log.Info("stopping wrapped kernel")
+		c.stop(p.grace())
+	}
+	// The kernel's sockets close with it; let its last messages through.
+	drain := time.NewTimer(500 * time.Millisecond)
+drained:
+	for n := 0; n < 4; n++ {
+		select {
+		case <-kernelSide:
+		case <-drain.C:
+			break drained
+		}
+	}
+	drain.Stop()
+	exit := c.exit
+	exit.Requested = p.shutdown.Load()
+	if p.ChildExited != nil {
+		p.ChildExited(exit)
+	}
+	fctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	if err := p.pub.Flush(fctx); err != nil {
+		p.log.Warn("iopub not fully flushed before exit", "err", err)
+	}
+	cancel()
+	cancelSockets()
+	s.closeAll()
+	p.pub.Close()
+	wg.Wait()
+	return exit, nil
+}
+
+func (p *Proxy) grace() time.Duration {
+	if p.ShutdownGrace > 0 {
+		return p.ShutdownGrace
+	}
+	return 2 * time.Second
+}
+
+func (p *Proxy) idleHold() time.Duration {
+	if p.IdleHold > 0 {
+		return p.IdleHold
+	}
+	return 2 * time.Second
+}
+
+// ChildPID returns the wrapped kernel's pid, or 0 before it started.
+func (p *Proxy) ChildPID() int {
+	if p.child == nil {
+		return 0
+	}
+	return p.child.pid()
+}
+
+// Dropped returns how many iopub messages were dropped for subscribers
+// that did not keep up.
+func (p *Proxy) Dropped() uint64 {
+	if p.pub == nil {
+		return 0
+	}
+	return p.pub.dropped.Load()
+}
+
+func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
+	fe := p.Frontend
+	s.feShell = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
+	s.feControl = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
+	s.feStdin = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
+	s.feHB = zmq4.NewRep(ctx, zmq4.WithLogger(discardLogger()))
+	binds := []struct {
+		name string
+		sock zmq4.Socket
+		port int
+	}{
+		{"shell", s.feShell, fe.ShellPort}, {"control", s.feControl, fe.ControlPort},
+		{"stdin", s.feStdin, fe.StdinPort}, {"hb", s.feHB, fe.HBPort},
+	}
+	for _, b := range binds {
+		if err := b.sock.Listen(fe.Endpoint(b.port)); err != nil {
+			return fmt.Errorf("bind %s socket %s: %w", b.name, fe.Endpoint(b.port), errors.Unwrap(err))
+		}
+	}
+	network, addr := "tcp", fe.Endpoint(fe.IOPubPort)[len("tcp://"):]
+	if fe.Transport == "ipc" {
+		network, addr = "unix", fe.Endpoint(fe.IOPubPort)[len("ipc://"):]
+	}
+	pub, err := listenPub(network, addr, p.log)
+	if err != nil {
+		return fmt.Errorf("bind iopub socket %s: %w", fe.Endpoint(fe.IOPubPort), err)
+	}
+	pub.onSubscribe = p.welcome
+	p.pub = pub
+	return nil
+}
+
+func (p *Proxy) dialKernel(ctx context.Context, s *sockets, k ConnectionInfo) error {
+	id := zmq4.SocketIdentity("cloudline-" + newID())
+	opts := func(extra ...zmq4.Option) []zmq4.Option {
+		return append([]zmq4.Option{zmq4.WithLogger(discardLogger()), zmq4.WithDialerRetry(10 * time.Millisecond)}, extra...)
+	}
+	s.kShell = zmq4.NewDealer(ctx, opts(zmq4.WithID(id))...)
+	s.kStdin = zmq4.NewDealer(ctx, opts(zmq4.WithID(id))...)
+	s.kControl = zmq4.NewDealer(ctx, opts()...)
+	s.kIOPub = zmq4.NewSub(ctx, opts()...)
+	if err := s.kIOPub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
+		return fmt.Errorf("subscribe to wrapped kernel: %w", err)
+	}
+	dials := []struct {
+		name string
+		sock zmq4.Socket
+		port int
+	}{
+		{"shell", s.kShell, k.ShellPort}, {"control", s.kControl, k.ControlPort},
+		{"stdin", s.kStdin, k.StdinPort}, {"iopub", s.kIOPub, k.IOPubPort},
+	}
+	for _, d := range dials {
+		if err := d.sock.Dial(k.Endpoint(d.port)); err != nil {
+			return fmt.Errorf("connect to wrapped kernel's %s socket: %w", d.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *sockets) closeAll() {
+	for _, z := range []zmq4.Socket{s.feShell, s.feControl, s.feStdin, s.feHB, s.kShell, s.kControl, s.kStdin, s.kIOPub} {
+		if z != nil {
+			_ = z.Close()
+		}
+	}
+}
