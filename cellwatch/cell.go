@@ -1,0 +1,299 @@
+package cellwatch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cloudline/cloudline/kernel"
+)
+
+// cell is the state of one execute_request, owned by the Run goroutine.
+type cell struct {
+	rec      Record
+	out      outputParser
+	base     baseline
+	errName  string    // ename of an error output
+	reply    Status    // from execute_reply; "" = not seen yet
+	lastAt   time.Time // last process sample
+	lastCPU  time.Duration
+	gpuAt    time.Time
+	swapBase uint64
+	scan     context.CancelFunc // nil when no scan runs
+}
+
+// handle dispatches one observed message.
+func (w *Watcher) handle(m *kernel.Message) {
+	switch m.MsgType {
+	case "execute_request":
+		w.cellRequested(m)
+		return
+	}
+	c := w.run.cells[m.ParentMsgID]
+	if c == nil {
+		return // a cell we did not see start, or one already ended
+	}
+	switch m.MsgType {
+	case "execute_input":
+		c.rec.Started = w.msgTime(m)
+	case "stream":
+		var s struct {
+			Text string `json:"text"`
+		}
+		if json.Unmarshal(m.Content, &s) == nil {
+			c.out.feed(s.Text, w.cellElapsed(c, m))
+		}
+	case "display_data", "execute_result":
+		if len(m.Content) > 64<<10 {
+			return // a table or an image: no progress line in there
+		}
+		var d struct {
+			Data struct {
+				Text json.RawMessage `json:"text/plain"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(m.Content, &d) == nil {
+			var text string
+			if json.Unmarshal(d.Data.Text, &text) == nil {
+				c.out.feed(text, w.cellElapsed(c, m))
+			}
+		}
+	case "error":
+		var e struct {
+			Ename string `json:"ename"`
+		}
+		if json.Unmarshal(m.Content, &e) == nil {
+			c.errName = e.Ename
+		}
+	case "execute_reply":
+		var r struct {
+			Status string `json:"status"`
+			Ename  string `json:"ename"`
+		}
+		if json.Unmarshal(m.Content, &r) == nil {
+			c.reply = replyStatus(r.Status, r.Ename)
+		}
+	case "status":
+		var s struct {
+			State string `json:"execution_state"`
+		}
+		if json.Unmarshal(m.Content, &s) == nil && s.State == "idle" {
+			w.cellEnded(c, w.msgTime(m), "", "")
+		}
+	}
+}
+
+func replyStatus(status, ename string) Status {
+	switch status {
+	case "ok":
+		return StatusOK
+	case "aborted":
+		return StatusAborted
+	case "error":
+		if ename == "KeyboardInterrupt" {
+			return StatusInterrupted
+		}
+		return StatusError
+	}
+	return StatusError
+}
+
+func (w *Watcher) msgTime(m *kernel.Message) time.Time {
+	if m != nil && !m.Time.IsZero() {
+		return m.Time
+	}
+	return w.run.now()
+}
+
+// cellElapsed is the cell's running time when m arrived.
+func (w *Watcher) cellElapsed(c *cell, m *kernel.Message) time.Duration {
+	start := c.rec.Started
+	if start.IsZero() {
+		start = c.rec.Requested
+	}
+	return max(0, w.msgTime(m).Sub(start))
+}
+
+// cellRequested starts a record: execute_request seen on shell.
+func (w *Watcher) cellRequested(m *kernel.Message) {
+	rs := w.run
+	if m.MsgID == "" || rs.cells[m.MsgID] != nil {
+		return
+	}
+	var content struct {
+		Code   string `json:"code"`
+		Silent bool   `json:"silent"`
+	}
+	var meta struct {
+		CellID string `json:"cellId"`
+	}
+	_ = json.Unmarshal(m.Content, &content)
+	_ = json.Unmarshal(m.Metadata, &meta)
+	sum := sha256.Sum256([]byte(content.Code))
+	c := &cell{rec: Record{
+		Session:   w.Session,
+		Notebook:  w.Notebook,
+		CellID:    meta.CellID,
+		MsgID:     m.MsgID,
+		CodeHash:  hex.EncodeToString(sum[:8]),
+		FirstLine: firstLine(content.Code),
+		Code:      content.Code,
+		Silent:    content.Silent,
+		Requested: w.msgTime(m),
+		Status:    StatusRunning,
+	}}
+	alone := len(rs.cells) == 0
+	rs.cells[m.MsgID] = c
+	w.startMeasuring(c, alone)
+	if err := rs.busy.set(true); err != nil {
+		rs.log.Warn("cellwatch: busy marker", "err", err)
+	}
+	c.rec.OtherBusy = rs.busy.others()
+	if strings.ContainsAny(content.Code, `'"`) && len(pathLiterals(content.Code)) > 0 {
+		ctx, cancel := context.WithCancel(rs.ctx)
+		c.scan = cancel
+		code, dir, lim, out, id := content.Code, rs.dir, w.Scan, rs.scans, m.MsgID
+		go func() {
+			out <- scanResult{msgID: id, scan: ScanCode(ctx, code, dir, lim)}
+		}()
+	}
+	w.emit(CellStart, &c.rec)
+}
+
+// firstLine is the first non-blank line of code, trimmed to 120 bytes.
+func firstLine(code string) string {
+	for line := range strings.Lines(code) {
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > 120 {
+				line = line[:120]
+			}
+			return line
+		}
+	}
+	return ""
+}
+
+// mergeScan stores a finished code scan in its cell.
+func (w *Watcher) mergeScan(r scanResult) {
+	c := w.run.cells[r.msgID]
+	if c == nil || c.scan == nil {
+		return
+	}
+	c.scan()
+	c.scan = nil
+	c.rec.CodePaths, c.rec.CodeBytes, c.rec.CodeScanCut = r.scan.Paths, r.scan.Bytes, r.scan.Cut
+}
+
+// awaitScan gives a scan still running at the cell's end a moment to
+// return what it has (it is cancelled first, so this is short).
+func (w *Watcher) awaitScan(c *cell) {
+	if c.scan == nil {
+		return
+	}
+	c.scan()
+	t := time.NewTimer(20 * time.Millisecond)
+	defer t.Stop()
+	for c.scan != nil {
+		select {
+		case r := <-w.run.scans:
+			w.mergeScan(r)
+		case <-t.C:
+			c.scan = nil
+			c.rec.CodeScanCut = true
+			return
+		}
+	}
+}
+
+// cellEnded finishes a cell: final sample, status, CellEnd, history.
+func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string) {
+	rs := w.run
+	w.sampleAll(at, false)
+	w.checkPorts()
+	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
+	w.awaitScan(c)
+	if status == "" {
+		status = c.reply
+	}
+	if status == "" {
+		// The idle overtook the reply (they travel on different sockets).
+		switch {
+		case c.errName == "KeyboardInterrupt":
+			status = StatusInterrupted
+		case c.errName != "":
+			status = StatusError
+		case c.rec.Started.IsZero() && !c.rec.Silent:
+			status = StatusAborted
+		default:
+			status = StatusOK
+		}
+	}
+	c.rec.Status, c.rec.Signal, c.rec.Ended = status, signal, at
+	start := c.rec.Started
+	if start.IsZero() {
+		start = c.rec.Requested
+	}
+	c.rec.Wall = max(0, at.Sub(start))
+	c.rec.Progress = c.out.progress()
+	c.rec.Metrics = c.out.metrics
+	delete(rs.cells, c.rec.MsgID)
+	if len(rs.cells) == 0 {
+		if err := rs.busy.set(false); err != nil {
+			rs.log.Warn("cellwatch: busy marker", "err", err)
+		}
+	}
+	w.emit(CellEnd, &c.rec)
+	c.rec.Advice = append(c.rec.Advice, w.takeAdvice(c.rec.MsgID)...)
+	if w.historyPath() != "" && !c.rec.Silent {
+		select {
+		case rs.history <- c.rec:
+		default:
+			rs.log.Warn("cellwatch: history queue full, record dropped", "msg_id", c.rec.MsgID)
+		}
+	}
+}
+
+// kernelDied ends every running cell, oldest first.
+func (w *Watcher) kernelDied(signal string) {
+	now := w.run.now()
+	for _, c := range w.sortedCells() {
+		w.cellEnded(c, now, StatusKernelDied, signal)
+	}
+}
+
+// cloneRecord deep-copies r so an event's receiver may keep it.
+func cloneRecord(r *Record) Record {
+	c := *r
+	c.Files = slices.Clone(r.Files)
+	c.CodePaths = slices.Clone(r.CodePaths)
+	c.ListenPorts = slices.Clone(r.ListenPorts)
+	c.Advice = slices.Clone(r.Advice)
+	c.Metrics = maps.Clone(r.Metrics)
+	if r.GPU != nil {
+		g := *r.GPU
+		c.GPU = &g
+	}
+	if r.Progress != nil {
+		p := *r.Progress
+		c.Progress = &p
+	}
+	c.WallS, c.CPUS = c.Wall.Seconds(), c.CPU.Seconds()
+	return c
+}
+
+// union merges two sorted port lists.
+func union(a, b []int) []int {
+	out := slices.Clone(a)
+	for _, p := range b {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,158 @@
+package cellwatch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// The history file: one JSON line per finished cell, appended by every
+// cloudline kernel of the user. Each line is one O_APPEND write, so lines
+// from concurrent kernels never interleave; rotation renames the file to
+// PATH.1 under an exclusive flock on PATH.lock.
+
+// HistoryMaxBytes is the size at which the history file is rotated.
+const HistoryMaxBytes = 10 << 20
+
+// DefaultHistoryPath is $XDG_STATE_HOME/cloudline/history.jsonl, with
+// ~/.local/state as the default state directory.
+func DefaultHistoryPath() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = os.TempDir()
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "cloudline", "history.jsonl")
+}
+
+// historyLine renders a finished record as one JSON line. The code itself
+// is never written (its field has no JSON name).
+func historyLine(r Record) ([]byte, error) {
+	r.WallS = r.Wall.Seconds()
+	r.CPUS = r.CPU.Seconds()
+	if r.Progress != nil {
+		p := *r.Progress
+		p.ProjectedS = p.Projected.Seconds()
+		r.Progress = &p
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode history record: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// AppendHistory appends one record to the history file at path, creating
+// it (0600, directory 0700) and rotating it past maxBytes (<= 0: the
+// default).
+func AppendHistory(path string, r Record, maxBytes int64) error {
+	line, err := historyLine(r)
+	if err != nil {
+		return err
+	}
+	if maxBytes <= 0 {
+		maxBytes = HistoryMaxBytes
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("history dir: %w", err)
+	}
+	if info, err := os.Stat(path); err == nil && info.Size()+int64(len(line)) > maxBytes {
+		if err := rotate(path, maxBytes-int64(len(line))); err != nil {
+			return err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open history: %w", err)
+	}
+	_, err = f.Write(line)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("append history: %w", err)
+	}
+	return nil
+}
+
+// rotate renames path to path.1 unless another kernel did it meanwhile
+// (checked again under the lock). Appenders that opened the old file just
+// before finish their line there: it stays whole, in path.1.
+func rotate(path string, limit int64) error {
+	lf, err := os.OpenFile(path+".lock", os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("history lock: %w", err)
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("history lock: %w", err)
+	}
+	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing unlocks too
+	info, err := os.Stat(path)
+	if err != nil || info.Size() <= limit {
+		return nil
+	}
+	if err := os.Rename(path, path+".1"); err != nil {
+		return fmt.Errorf("rotate history: %w", err)
+	}
+	return nil
+}
+
+// ReadHistory returns the records in the history file (the rotated part
+// first), oldest first, keeping those of notebook ("" = all) and the last
+// `last` of them (<= 0 = all). Lines that do not parse (a torn last line
+// of a kernel killed mid-write) are skipped. A missing file is no error.
+func ReadHistory(path, notebook string, last int) ([]Record, error) {
+	var recs []Record
+	for _, p := range []string{path + ".1", path} {
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read history: %w", err)
+		}
+		recs, err = readLines(f, notebook, recs)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read history %s: %w", filepath.Base(p), err)
+		}
+	}
+	if last > 0 && len(recs) > last {
+		recs = recs[len(recs)-last:]
+	}
+	return recs, nil
+}
+
+func readLines(r io.Reader, notebook string, recs []Record) ([]Record, error) {
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadBytes('\n')
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			var rec Record
+			if json.Unmarshal(line, &rec) == nil && rec.MsgID != "" && (notebook == "" || rec.Notebook == notebook) {
+				rec.Wall = secs(rec.WallS)
+				rec.CPU = secs(rec.CPUS)
+				if rec.Progress != nil {
+					rec.Progress.Projected = secs(rec.Progress.ProjectedS)
+				}
+				recs = append(recs, rec)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return recs, nil
+		}
+		if err != nil {
+			return recs, err
+		}
+	}
+}

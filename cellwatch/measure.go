@@ -1,0 +1,262 @@
+package cellwatch
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// Measuring the kernel's process tree for the running cells.
+
+// maxFiles bounds the files listed per cell.
+const maxFiles = 256
+
+// baseline is the tree as it was when a cell started.
+type baseline struct {
+	pids   map[int]bool // in the tree at the start
+	exact  map[int]bool // their peak counter was reset
+	cpu    time.Duration
+	rchar  uint64
+	rbytes uint64
+	wchar  uint64
+	wbytes uint64
+	files  map[string]bool // already open at the start
+	seen   map[string]bool // files listed in the record
+}
+
+// startMeasuring takes the baseline of a new cell. When no other cell runs
+// it resets the peak counters of the tree first, root before the scan for
+// children, so the kernel's allocations are caught from the start.
+func (w *Watcher) startMeasuring(c *cell, alone bool) {
+	rs := w.run
+	now := c.rec.Requested
+	c.base = baseline{pids: map[int]bool{}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}
+	if m, err := rs.proc.Machine(w.PID, rs.dir); err == nil {
+		c.rec.Machine = m
+		c.swapBase = m.SwapUsed
+	} else {
+		rs.log.Debug("cellwatch: machine facts", "err", err)
+	}
+	c.rec.ListenPorts = slices.Clone(rs.ports)
+	c.lastAt = now
+	if w.PID <= 0 {
+		return
+	}
+	reset := func(pid int) {
+		if !alone {
+			return
+		}
+		if err := rs.proc.ResetPeak(pid); err != nil {
+			rs.log.Debug("cellwatch: peak reset", "pid", pid, "err", err)
+			return
+		}
+		c.base.exact[pid] = true
+	}
+	reset(w.PID)
+	if tree, err := rs.proc.Tree(w.PID); err == nil {
+		rs.tree, rs.treeAt = tree, now
+	} else if len(rs.tree) == 0 {
+		rs.tree = []int{w.PID}
+	}
+	for _, pid := range rs.tree[1:] {
+		reset(pid)
+	}
+	procs := w.readProcs()
+	var peak uint64
+	for _, p := range procs {
+		c.base.pids[p.PID] = true
+		c.base.cpu += p.CPU
+		if p.IO {
+			c.base.rchar += p.RChar
+			c.base.rbytes += p.ReadBytes
+			c.base.wchar += p.WChar
+			c.base.wbytes += p.WriteBytes
+		}
+		for _, f := range p.Files {
+			c.base.files[f] = true
+		}
+		c.rec.RSS += p.RSS
+		peak += p.RSS
+	}
+	c.rec.PeakRSS = peak
+	c.rec.PeakExact = len(procs) > 0
+	for _, p := range procs {
+		c.rec.PeakExact = c.rec.PeakExact && c.base.exact[p.PID]
+	}
+}
+
+// readProcs reads every process of the tree; vanished ones leave it.
+func (w *Watcher) readProcs() []ProcSample {
+	rs := w.run
+	procs := make([]ProcSample, 0, len(rs.tree))
+	alive := rs.tree[:0]
+	for _, pid := range rs.tree {
+		p, err := rs.proc.Proc(pid)
+		if err != nil {
+			if !errors.Is(err, ErrGone) {
+				rs.log.Debug("cellwatch: read process", "pid", pid, "err", err)
+			}
+			continue
+		}
+		alive = append(alive, pid)
+		procs = append(procs, p)
+	}
+	rs.tree = alive
+	return procs
+}
+
+// sampleAll samples the tree and the machine once for all running cells;
+// tick says whether a CellTick follows.
+func (w *Watcher) sampleAll(now time.Time, tick bool) {
+	rs := w.run
+	if len(rs.cells) == 0 {
+		return
+	}
+	var procs []ProcSample
+	if w.PID > 0 {
+		if now.Sub(rs.treeAt) >= time.Second || len(rs.tree) == 0 {
+			if tree, err := rs.proc.Tree(w.PID); err == nil {
+				rs.tree, rs.treeAt = tree, now
+			}
+		}
+		procs = w.readProcs()
+	}
+	m, err := rs.proc.Machine(w.PID, rs.dir)
+	if err != nil {
+		rs.log.Debug("cellwatch: machine facts", "err", err)
+	}
+	others := rs.busy.others()
+	for _, c := range rs.cells {
+		c.apply(procs, m, now)
+		c.rec.OtherBusy = max(c.rec.OtherBusy, others)
+		c.rec.Progress = c.out.progress()
+		c.rec.Metrics = c.out.metrics
+	}
+	if tick {
+		for _, c := range w.sortedCells() {
+			w.emit(CellTick, &c.rec)
+		}
+	}
+}
+
+// apply folds one sample of the tree into the cell.
+func (c *cell) apply(procs []ProcSample, m Machine, now time.Time) {
+	var cpu time.Duration
+	var rss, peak, rchar, rbytes, wchar, wbytes uint64
+	for _, p := range procs {
+		cpu += p.CPU
+		rss += p.RSS
+		if c.base.exact[p.PID] || !c.base.pids[p.PID] {
+			// Reset at the start, or born since: VmHWM is this cell's peak.
+			peak += max(p.HWM, p.RSS)
+		} else {
+			peak += p.RSS
+		}
+		if p.IO {
+			rchar += p.RChar
+			rbytes += p.ReadBytes
+			wchar += p.WChar
+			wbytes += p.WriteBytes
+		}
+		for _, f := range p.Files {
+			c.noteFile(f)
+		}
+	}
+	if len(procs) > 0 {
+		c.rec.RSS = rss
+		c.rec.PeakRSS = max(c.rec.PeakRSS, peak)
+		c.rec.CPU = max(c.rec.CPU, cpu-c.base.cpu)
+		// Counters of reaped children move to their parent, so the sums
+		// keep growing; max() guards against a process leaving the tree.
+		c.rec.ReadBytes = max(c.rec.ReadBytes, subSat(rchar, c.base.rchar), subSat(rbytes, c.base.rbytes))
+		c.rec.WriteBytes = max(c.rec.WriteBytes, subSat(wchar, c.base.wchar), subSat(wbytes, c.base.wbytes))
+	}
+	if m.TotalRAM > 0 {
+		c.rec.Machine = m
+		c.rec.SwapGrowth = max(c.rec.SwapGrowth, subSat(m.SwapUsed, c.swapBase))
+	}
+	if dt := now.Sub(c.lastAt); dt > 0 {
+		cores := c.rec.Machine.Cores
+		if cores <= 0 {
+			cores = runtime.NumCPU()
+		}
+		if float64(c.rec.CPU-c.lastCPU) >= 0.9*float64(cores)*float64(dt) {
+			c.rec.CPUSaturated += dt
+		}
+		c.lastAt, c.lastCPU = now, c.rec.CPU
+	}
+}
+
+// noteFile lists a data file the kernel has open, once, with its size.
+func (c *cell) noteFile(path string) {
+	if c.base.files[path] || c.base.seen[path] || len(c.rec.Files) >= maxFiles {
+		return
+	}
+	c.base.seen[path] = true
+	info, err := os.Stat(path)
+	if err != nil || !info.Mode().IsRegular() {
+		return
+	}
+	c.rec.Files = append(c.rec.Files, FileUse{Path: path, Bytes: info.Size()})
+}
+
+func subSat(a, b uint64) uint64 {
+	if a > b {
+		return a - b
+	}
+	return 0
+}
+
+// checkPorts refreshes the listening ports of the tree. It runs every
+// PortsEvery while idle and at each cell's end.
+func (w *Watcher) checkPorts() {
+	rs := w.run
+	if w.PID <= 0 {
+		return
+	}
+	now := rs.now()
+	if now.Sub(rs.treeAt) >= time.Second || len(rs.tree) == 0 {
+		tree, err := rs.proc.Tree(w.PID)
+		if err != nil {
+			return
+		}
+		rs.tree, rs.treeAt = tree, now
+	}
+	ports, err := rs.proc.ListenPorts(rs.tree)
+	if err != nil {
+		rs.log.Debug("cellwatch: listening ports", "err", err)
+		return
+	}
+	rs.ports = slices.DeleteFunc(ports, func(p int) bool { return slices.Contains(w.IgnorePorts, p) })
+}
+
+// mergeGPU folds a GPU sample into the running cells: peak memory and
+// utilisation, and the time spent saturated.
+func (w *Watcher) mergeGPU(g *GPU, now time.Time) {
+	for _, c := range w.run.cells {
+		if c.rec.GPU == nil {
+			cp := *g
+			c.rec.GPU = &cp
+		} else {
+			c.rec.GPU.Devices, c.rec.GPU.MemTotal = g.Devices, g.MemTotal
+			c.rec.GPU.MemUsed = max(c.rec.GPU.MemUsed, g.MemUsed)
+			c.rec.GPU.UtilPercent = max(c.rec.GPU.UtilPercent, g.UtilPercent)
+		}
+		if g.saturated() && !c.gpuAt.IsZero() {
+			c.rec.GPUSaturated += now.Sub(c.gpuAt)
+		}
+		c.gpuAt = now
+	}
+}
+
+// sortedCells returns the running cells, oldest first.
+func (w *Watcher) sortedCells() []*cell {
+	cells := make([]*cell, 0, len(w.run.cells))
+	for _, c := range w.run.cells {
+		cells = append(cells, c)
+	}
+	slices.SortFunc(cells, func(a, b *cell) int { return a.rec.Requested.Compare(b.rec.Requested) })
+	return cells
+}

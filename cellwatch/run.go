@@ -1,0 +1,282 @@
+package cellwatch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// runState is the Watcher's state owned by the Run goroutine.
+type runState struct {
+	proc     Sampler
+	now      func() time.Time
+	log      *slog.Logger
+	dir      string
+	ctx      context.Context
+	cells    map[string]*cell
+	tree     []int     // the kernel's process tree, last scanned
+	treeAt   time.Time // when
+	ports    []int     // listening ports, last checked
+	busy     busyMarker
+	scans    chan scanResult
+	history  chan Record
+	gpuWake  chan struct{}
+	gpuOut   chan *GPU
+	gpuOn    atomic.Bool // cells run: the GPU poller samples
+	dropped  uint64      // last logged
+	ticker   *time.Ticker
+	tickEach time.Duration
+}
+
+type scanResult struct {
+	msgID string
+	scan  CodeScan
+}
+
+// Run handles the observed messages and samples the process tree while
+// cells run, until ctx is done. Then it writes the pending history, removes
+// its busy marker and returns nil. Cells still running are not written.
+// Run may be called once.
+func (w *Watcher) Run(ctx context.Context) error {
+	w.init()
+	if !w.started.CompareAndSwap(false, true) {
+		return errors.New("cellwatch: Run called twice")
+	}
+	defer close(w.runDone)
+	rs := w.newRunState(ctx)
+	w.run = rs
+
+	var wg sync.WaitGroup
+	if path := w.historyPath(); path != "" {
+		wg.Go(func() { w.writeHistory(path, rs.history, rs.log) })
+	}
+	gpu := w.GPU
+	if gpu == nil {
+		gpu = FindNvidiaSMI()
+	}
+	gpuCtx, stopGPU := context.WithCancel(ctx)
+	if gpu != nil {
+		wg.Go(func() { w.pollGPU(gpuCtx, gpu, &rs.gpuOn, rs.gpuWake, rs.gpuOut) })
+	}
+	var portC <-chan time.Time
+	if every := w.portsEvery(); every > 0 && w.PID > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		portC = t.C
+	}
+	defer func() {
+		stopGPU()
+		close(rs.history)
+		wg.Wait()
+		if err := rs.busy.set(false); err != nil {
+			rs.log.Warn("cellwatch: busy marker", "err", err)
+		}
+		if rs.ticker != nil {
+			rs.ticker.Stop()
+		}
+		w.mu.Lock()
+		w.waiters = nil
+		w.mu.Unlock()
+	}()
+
+	for {
+		var tickC <-chan time.Time
+		if rs.ticker != nil {
+			tickC = rs.ticker.C
+		}
+		select {
+		case <-ctx.Done():
+			w.drain() // cells that ended just before are written too
+			return nil
+		case <-w.notify:
+			w.drain()
+		case <-tickC:
+			w.sampleAll(rs.now(), true)
+		case <-portC:
+			if len(rs.cells) == 0 {
+				w.checkPorts()
+			}
+		case r := <-rs.scans:
+			w.mergeScan(r)
+		case g := <-rs.gpuOut:
+			w.mergeGPU(g, rs.now())
+		}
+		w.schedule()
+	}
+}
+
+func (w *Watcher) newRunState(ctx context.Context) *runState {
+	rs := &runState{
+		proc:    w.Proc,
+		now:     w.Now,
+		log:     w.Log,
+		dir:     w.Dir,
+		ctx:     ctx,
+		cells:   map[string]*cell{},
+		scans:   make(chan scanResult, 16),
+		history: make(chan Record, 256),
+		gpuWake: make(chan struct{}, 1),
+		gpuOut:  make(chan *GPU, 1),
+	}
+	if rs.proc == nil {
+		rs.proc = &ProcSampler{}
+	}
+	if rs.now == nil {
+		rs.now = time.Now
+	}
+	if rs.log == nil {
+		rs.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if rs.dir == "" {
+		rs.dir, _ = os.Getwd()
+	}
+	switch w.BusyDir {
+	case "off":
+	case "":
+		rs.busy = busyMarker{dir: DefaultBusyDir(), pid: os.Getpid()}
+	default:
+		rs.busy = busyMarker{dir: w.BusyDir, pid: os.Getpid()}
+	}
+	rs.tickEach = w.SampleEvery
+	if rs.tickEach <= 0 {
+		rs.tickEach = 250 * time.Millisecond
+	}
+	return rs
+}
+
+func (w *Watcher) historyPath() string {
+	switch w.History {
+	case "off":
+		return ""
+	case "":
+		return DefaultHistoryPath()
+	}
+	return w.History
+}
+
+func (w *Watcher) portsEvery() time.Duration {
+	if w.PortsEvery == 0 {
+		return 5 * time.Second
+	}
+	return w.PortsEvery
+}
+
+// schedule starts the sampling ticker and the GPU poller while cells run
+// and stops them when none does: an idle kernel costs nothing.
+func (w *Watcher) schedule() {
+	rs := w.run
+	running := len(rs.cells) > 0
+	switch {
+	case running && rs.ticker == nil:
+		rs.ticker = time.NewTicker(rs.tickEach)
+	case !running && rs.ticker != nil:
+		rs.ticker.Stop()
+		rs.ticker = nil
+	}
+	if running != rs.gpuOn.Load() {
+		rs.gpuOn.Store(running)
+		select {
+		case rs.gpuWake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// drain handles everything queued so far, in order, then wakes the Sync
+// callers it satisfied.
+func (w *Watcher) drain() {
+	w.mu.Lock()
+	batch := w.queue
+	w.queue = w.spare[:0]
+	dropped := w.dropped
+	w.mu.Unlock()
+	if dropped != w.run.dropped {
+		w.run.log.Warn("cellwatch: queue full, outputs dropped", "total", dropped)
+		w.run.dropped = dropped
+	}
+	if len(batch) == 0 {
+		return
+	}
+	for i := range batch {
+		it := batch[i]
+		if it.died != nil {
+			w.kernelDied(it.died.signal)
+			close(it.died.done)
+		} else {
+			w.handle(it.m)
+		}
+		batch[i] = item{}
+	}
+	w.mu.Lock()
+	w.processed = max(w.processed, w.observed-uint64(len(w.queue)))
+	w.spare = batch[:0]
+	kept := w.waiters[:0]
+	for _, wt := range w.waiters {
+		if wt.seq <= w.processed {
+			close(wt.done)
+		} else {
+			kept = append(kept, wt)
+		}
+	}
+	w.waiters = kept
+	w.mu.Unlock()
+}
+
+// emit calls OnEvent with a deep copy of r.
+func (w *Watcher) emit(kind EventKind, r *Record) {
+	if w.OnEvent == nil {
+		return
+	}
+	w.OnEvent(Event{Kind: kind, Record: cloneRecord(r)})
+}
+
+// writeHistory appends finished records until ch is closed.
+func (w *Watcher) writeHistory(path string, ch <-chan Record, log *slog.Logger) {
+	for r := range ch {
+		if err := AppendHistory(path, r, w.HistoryMaxBytes); err != nil {
+			log.Warn("cellwatch: history", "err", err)
+		}
+	}
+}
+
+// pollGPU samples the GPU every GPUEvery while wake says cells run.
+func (w *Watcher) pollGPU(ctx context.Context, gpu GPUReader, on *atomic.Bool, wake <-chan struct{}, out chan *GPU) {
+	every := w.GPUEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	active := false
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		var tc <-chan time.Time
+		if active {
+			tc = t.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-tc:
+		}
+		if active = on.Load(); !active {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		g, err := gpu.ReadGPU(rctx)
+		cancel()
+		if err == nil {
+			select {
+			case <-out: // replace an unread sample
+			default:
+			}
+			out <- g
+		}
+		t.Reset(every)
+	}
+}

@@ -1,0 +1,263 @@
+package cellwatch
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cloudline/cloudline/kernel"
+)
+
+// EventKind says what happened to a cell.
+type EventKind int
+
+// Event kinds, in the order a cell sees them.
+const (
+	CellStart EventKind = iota + 1 // execute_request seen
+	CellTick                       // a sample while the cell runs (every SampleEvery)
+	CellEnd                        // its status idle seen, or the kernel died
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case CellStart:
+		return "start"
+	case CellTick:
+		return "tick"
+	case CellEnd:
+		return "end"
+	}
+	return "unknown"
+}
+
+// Event is one step of one cell. Record is a deep copy: keep it freely.
+type Event struct {
+	Kind   EventKind
+	Record Record
+}
+
+// Watcher builds cell records from the messages the proxy observes and
+// from samples of the kernel's process tree. Configure the exported fields
+// before Run; their zero values work. Observe, Sync, ChildExited and
+// AddAdvice are safe from any goroutine; everything else happens on the
+// goroutine that calls Run.
+type Watcher struct {
+	Session  string // this kernel run's id, copied into every record
+	Notebook string // the notebook's name (JPY_SESSION_NAME); "" = unknown
+	PID      int    // the wrapped kernel's pid: root of the process tree measured; 0 = measure nothing
+	Dir      string // the kernel's working directory: relative code paths and free disk; "" = os.Getwd
+
+	// Proc reads processes and machine facts; nil = &ProcSampler{} (the
+	// real /proc, or $HOST_PROC).
+	Proc Sampler
+	// GPU samples the GPUs; nil = nvidia-smi when on PATH, else none.
+	GPU GPUReader
+	// Now is the clock; nil = time.Now. Message times come from the
+	// messages (kernel.Message.Time) when set.
+	Now func() time.Time
+	// Log receives warnings and debug lines; nil = discard.
+	Log *slog.Logger
+	// OnEvent is called from the Run goroutine, in order, for every event.
+	// It may block briefly (message processing waits for it) and may call
+	// AddAdvice, but must not call Sync or ChildExited.
+	OnEvent func(Event)
+
+	// History is the history file; "off" = none; "" = DefaultHistoryPath().
+	History string
+	// HistoryMaxBytes rotates the history file; 0 = HistoryMaxBytes.
+	HistoryMaxBytes int64
+	// BusyDir holds the markers of busy kernels; "off" = none;
+	// "" = DefaultBusyDir().
+	BusyDir string
+
+	SampleEvery time.Duration // while a cell runs; 0 = 250 ms
+	GPUEvery    time.Duration // GPU samples while a cell runs; 0 = 1 s
+	PortsEvery  time.Duration // idle check of listening ports; 0 = 5 s, < 0 = never
+	IgnorePorts []int         // ports never reported (the kernel's own ZMQ ports)
+	QueueSize   int           // outputs queued before they are dropped; 0 = 4096
+	Scan        ScanLimits    // bounds of the code path scan
+
+	initOnce sync.Once
+	notify   chan struct{} // cap 1: the queue has items
+	runDone  chan struct{} // closed when Run returns
+	started  atomic.Bool
+
+	mu        sync.Mutex // guards the fields below
+	queue     []item
+	spare     []item
+	observed  uint64 // sequence number of the last message queued
+	processed uint64 // sequence number of the last message handled
+	dropped   uint64 // outputs dropped on a full queue
+	waiters   []waiter
+	advice    map[string][]string // msg_id -> rules (AddAdvice)
+
+	run *runState // owned by the Run goroutine
+}
+
+// item is one queued message or a kernel-died notice.
+type item struct {
+	seq  uint64
+	m    *kernel.Message
+	died *diedNotice
+}
+
+type diedNotice struct {
+	signal string
+	done   chan struct{}
+}
+
+type waiter struct {
+	seq  uint64
+	done chan struct{}
+}
+
+func (w *Watcher) init() {
+	w.initOnce.Do(func() {
+		w.notify = make(chan struct{}, 1)
+		w.runDone = make(chan struct{})
+		w.queue = make([]item, 0, 256)
+		w.spare = make([]item, 0, 256)
+	})
+}
+
+// Observe takes one message from the proxy's forwarding path. It never
+// blocks: it filters, queues a pointer and returns. Outputs (stream,
+// display data) are dropped when the queue is full, and counted; the
+// messages that drive a cell's life are always queued. m must not be
+// modified afterwards (kernel.Message's contract).
+func (w *Watcher) Observe(m *kernel.Message) {
+	if m == nil {
+		return
+	}
+	output, ok := interesting(m)
+	if !ok {
+		return
+	}
+	w.init()
+	limit := w.QueueSize
+	if limit <= 0 {
+		limit = 4096
+	}
+	w.mu.Lock()
+	if output && len(w.queue) >= limit {
+		w.dropped++
+		w.mu.Unlock()
+		return
+	}
+	w.observed++
+	w.queue = append(w.queue, item{seq: w.observed, m: m})
+	w.mu.Unlock()
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+// interesting reports whether cellwatch uses m, and whether it is an
+// output that may be dropped under load.
+func interesting(m *kernel.Message) (output, ok bool) {
+	switch m.Channel {
+	case kernel.Shell:
+		if m.Direction == kernel.FromFrontend {
+			return false, m.MsgType == "execute_request"
+		}
+		return false, m.MsgType == "execute_reply"
+	case kernel.IOPub:
+		if m.Direction != kernel.FromKernel || m.ParentMsgType != "execute_request" {
+			return false, false
+		}
+		switch m.MsgType {
+		case "status", "execute_input", "error":
+			return false, true
+		case "stream", "display_data", "execute_result":
+			return true, true
+		}
+	}
+	return false, false
+}
+
+// Sync waits until every message observed before the call has been
+// handled (events for it emitted), or timeout. It reports whether that
+// happened. Typical use: Observe(idle); Sync(...) before forwarding the
+// idle, so advice for the cell can be sent first.
+func (w *Watcher) Sync(timeout time.Duration) bool {
+	w.init()
+	w.mu.Lock()
+	target := w.observed
+	if w.processed >= target {
+		w.mu.Unlock()
+		return true
+	}
+	done := make(chan struct{})
+	w.waiters = append(w.waiters, waiter{seq: target, done: done})
+	w.mu.Unlock()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
+	case <-w.runDone:
+		return false
+	}
+}
+
+// ChildExited reports that the wrapped kernel died (sig: the signal name,
+// "" for a plain exit). Messages observed before are handled first; then
+// every running cell ends with StatusKernelDied, its CellEnd emitted before
+// ChildExited returns. Without a running Run it returns at once.
+func (w *Watcher) ChildExited(sig string) {
+	w.init()
+	if !w.started.Load() {
+		return
+	}
+	n := &diedNotice{signal: sig, done: make(chan struct{})}
+	w.mu.Lock()
+	w.observed++
+	w.queue = append(w.queue, item{seq: w.observed, died: n})
+	w.mu.Unlock()
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-n.done:
+	case <-w.runDone:
+	case <-t.C:
+	}
+}
+
+// AddAdvice records the rule ids of advice posted for the cell msgID, so
+// they are written to its history line. Call it before the cell's CellEnd
+// handler (OnEvent) returns; later calls are ignored.
+func (w *Watcher) AddAdvice(msgID string, rules ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.advice == nil {
+		w.advice = map[string][]string{}
+	}
+	if len(w.advice) >= 1024 {
+		clear(w.advice) // a caller adding advice for cells that never end
+	}
+	w.advice[msgID] = append(w.advice[msgID], rules...)
+}
+
+// takeAdvice removes and returns the advice recorded for msgID.
+func (w *Watcher) takeAdvice(msgID string) []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a := w.advice[msgID]
+	delete(w.advice, msgID)
+	return a
+}
+
+// Dropped returns how many outputs were dropped because the queue was full.
+func (w *Watcher) Dropped() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dropped
+}
