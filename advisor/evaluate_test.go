@@ -49,7 +49,7 @@ func TestEvaluateSilent(t *testing.T) {
 		{name: "five minutes of training", phase: Live, rec: running(), after: 5 * time.Minute},
 		{name: "long cell ended under the threshold", phase: CellEnd, rec: ended(50 * time.Minute), after: 50 * time.Minute},
 		{name: "small csv", phase: CellEnd, rec: with(quick(), func(r *cellwatch.Record) {
-			r.CodePaths = []cellwatch.FileUse{{Path: "/home/u/p/data/iris.csv", Bytes: 5 * int64(kib)}}
+			r.CodePaths = []cellwatch.FileUse{{Path: "/srv/proj/data/iris.csv", Bytes: 5 * int64(kib)}}
 			r.CodeBytes, r.ReadBytes = 5*int64(kib), 5*kib
 		}), after: time.Second},
 		{name: "quick cell on a nearly full disk", phase: CellEnd, rec: with(quick(), mostlyFull), after: time.Second},
@@ -75,7 +75,7 @@ func TestEvaluateSilent(t *testing.T) {
 		{name: "other kernel busy early", phase: Live, rec: with(running(), func(r *cellwatch.Record) { r.OtherBusy = 2 }), after: 5 * time.Minute},
 		{name: "long cell alone", phase: Live, rec: running(), after: 30 * time.Minute},
 		{name: "path not sensitive", phase: CellStart, rec: with(quick(), func(r *cellwatch.Record) {
-			r.CodePaths = []cellwatch.FileUse{{Path: "/home/u/p/data/public/x.csv", Bytes: 10}}
+			r.CodePaths = []cellwatch.FileUse{{Path: "/srv/proj/data/public/x.csv", Bytes: 10}}
 		}), cfg: config(func(c *kernelspec.Config) { c.SensitivePaths = []string{"data/pii/*", "*.ssn"} })},
 		{name: "metrics without history", phase: CellEnd, rec: with(quick(), func(r *cellwatch.Record) {
 			r.Metrics = map[string]float64{"accuracy": 0.91}

@@ -9,6 +9,8 @@ import (
 const (
 	whyMemory = "Compute checkpoint: when the data no longer fits in memory, local work slows to a crawl or the kernel is killed; cloud machines are sized to the data."
 
+	whyDied = "Compute checkpoint: a kernel that dies under the workload loses the session's work; work that outgrows this machine belongs on cloud compute sized to it."
+
 	// swapGrowthFloor is how much swap must grow during a cell to count.
 	swapGrowthFloor = 64 << 20
 	// oomShare of the memory limit at which a dead kernel most likely ran
@@ -69,7 +71,7 @@ var kernelDiedRule = rule{
 	id:         RuleKernelDied,
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{KernelDied},
-	why:        whyMemory,
+	why:        whyDied,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Restart the kernel; if this step needs more than this machine has, run it on %s.", v.Memory)
 	},
