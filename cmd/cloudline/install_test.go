@@ -314,3 +314,19 @@ func TestListAndUninstall(t *testing.T) {
 		t.Errorf("wrapped spec touched: %s", got)
 	}
 }
+
+func TestListSkipsBrokenSpec(t *testing.T) {
+	h := newJupyterHome(t)
+	broken := filepath.Join(h.userKernels(), "broken", "kernel.json")
+	writeFile(t, broken, `{"argv": "python"}`, 0o644)
+	code, out, errs := cli(t, "list")
+	if code != 0 || !strings.Contains(out, "  python3 ") || strings.Contains(out, "broken") {
+		t.Errorf("status %d stdout %q", code, out)
+	}
+	if strings.Count(errs, "\n") != 1 || !strings.HasPrefix(errs, "cloudline list: skipped: ") || !strings.Contains(errs, broken) {
+		t.Errorf("stderr %q: want one line naming %s", errs, broken)
+	}
+	if code, _, errs := cli(t, "list", "extra"); code != 2 || !strings.HasPrefix(errs, "cloudline list: unexpected argument") {
+		t.Errorf("list extra: %d %q", code, errs)
+	}
+}
