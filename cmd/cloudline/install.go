@@ -27,8 +27,8 @@ type destFlags struct {
 	prefix, python  string
 }
 
-func (d *destFlags) register(fs *flag.FlagSet, verb string) {
-	fs.BoolVar(&d.user, "user", false, verb+" the user's Jupyter data dir (the default for install)")
+func (d *destFlags) register(fs *flag.FlagSet, verb, userNote string) {
+	fs.BoolVar(&d.user, "user", false, verb+" the user's Jupyter data dir"+userNote)
 	fs.BoolVar(&d.sysPrefix, "sys-prefix", false, verb+" {sys.prefix}/share/jupyter of the Python interpreter")
 	fs.StringVar(&d.prefix, "prefix", "", verb+" `DIR`/share/jupyter")
 	fs.StringVar(&d.python, "python", "", "the Python interpreter `PATH` (default: python3 on PATH)")
@@ -137,7 +137,7 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var sets setFlags
 	fs.Var(&sets, "set", "set a configuration `KEY=VALUE` in metadata.cloudline (repeatable)")
 	var dest destFlags
-	dest.register(fs, "install into")
+	dest.register(fs, "install into", " (the default)")
 	pos, err := parseArgs(fs, args, stderr, "cloudline install [--name NAME] [--display-name S] [--wrap SPEC] [--python PATH] [--user | --sys-prefix | --prefix DIR] [--set KEY=VALUE ...]")
 	if err != nil {
 		return err

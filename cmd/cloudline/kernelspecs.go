@@ -76,7 +76,7 @@ func runUninstall(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func uninstall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cloudline uninstall", flag.ContinueOnError)
 	var dest destFlags
-	dest.register(fs, "remove from")
+	dest.register(fs, "remove from", " (default: the first spec of that name on the search path)")
 	pos, err := parseArgs(fs, args, stderr, "cloudline uninstall NAME [--user | --sys-prefix | --prefix DIR] [--python PATH]")
 	if err != nil {
 		return err
