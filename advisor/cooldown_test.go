@@ -66,10 +66,10 @@ func TestCooldownAllowCell(t *testing.T) {
 		want        bool
 	}{
 		{RuleDatasetSize, "m1", 0, true},
-		{RuleDatasetSize, "m1", 0, false},                // second CellStart of the same cell
-		{RuleDatasetSize, "m1", 2 * time.Hour, false},    // CellEnd, cool-down over but same cell
-		{RuleDatasetSize, "m2", 3 * time.Hour, true},     // a later cell after the cool-down
-		{RuleDatasetSize, "m3", 3*time.Hour + 1, false},  // within the notebook's cool-down
+		{RuleDatasetSize, "m1", 0, false},                 // second CellStart of the same cell
+		{RuleDatasetSize, "m1", 2 * time.Hour, false},     // CellEnd, cool-down over but same cell
+		{RuleDatasetSize, "m2", 3 * time.Hour, true},      // a later cell after the cool-down
+		{RuleDatasetSize, "m3", 3*time.Hour + 1, false},   // within the notebook's cool-down
 		{RuleMemoryPressure, "m3", 3*time.Hour + 1, true}, // other rule, same cell
 		{RuleKernelDied, "m3", 3*time.Hour + 2, true},
 		{RuleKernelDied, "m3", 3*time.Hour + 3, true},
