@@ -1,0 +1,87 @@
+# cloudline: build, set up and test.
+#
+#   make lab     set up, then JupyterLab on examples/ with the cloudline kernel
+#   make test    set up, then every test (Go, integration, browser); stops at the first failure
+#   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec in .venv
+#   make bench   the benchmark (bench/run.sh)
+#   make clean   remove bin/ and .venv/
+#
+# PYTHON picks the interpreter the venv is made from (Python 3.11).
+
+SHELL  := bash
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+STAMP  := $(VENV)/.requirements.stamp
+BIN    := bin/cloudline
+
+.PHONY: all setup build kernelspec test lab bench clean
+
+all: setup
+
+setup: $(STAMP) build kernelspec
+
+# The venv is (re)synced whenever requirements.txt changes.
+$(STAMP): requirements.txt
+	@echo "==> python venv ($(VENV)) from requirements.txt"
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet -r requirements.txt
+	@touch $@
+
+# Always rebuilt: go's build cache makes this a no-op when nothing changed.
+build:
+	@echo "==> go build -o $(BIN) ./cmd/cloudline"
+	@go build -o $(BIN) ./cmd/cloudline
+
+kernelspec: $(STAMP) build
+	@echo "==> kernelspec python3-cloudline into $(VENV)"
+	@$(BIN) install --sys-prefix --python $(CURDIR)/$(VPY)
+
+# Each step prints a header; the first failure stops the run and the summary
+# names it.
+test: setup
+	@set -uo pipefail; \
+	passed=(); \
+	step() { \
+	  local name=$$1; shift; \
+	  echo; echo "==> $$name"; \
+	  if "$$@"; then passed+=("$$name"); \
+	  else \
+	    echo; echo "=== summary: FAILED at: $$name"; \
+	    for p in "$${passed[@]}"; do echo "    ok      $$p"; done; \
+	    echo "    FAILED  $$name"; exit 1; \
+	  fi; \
+	}; \
+	gofmt_clean() { local dirs out; \
+	  dirs=$$(go list -f '{{.Dir}}' ./...) && [ -n "$$dirs" ] || return 1; \
+	  out=$$(gofmt -l $$dirs) || return 1; \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; return 1; fi; }; \
+	step "gofmt -l (must be empty)" gofmt_clean; \
+	step "go vet ./..." go vet ./...; \
+	step "go test -race ./... (with fuzz seed corpora)" go test -race ./...; \
+	step "pytest tests/integration" $(VPY) -m pytest tests/integration; \
+	if [ -f tests/browser/run.sh ]; then \
+	  step "tests/browser/run.sh" bash tests/browser/run.sh; \
+	else \
+	  echo; echo "==> tests/browser/run.sh absent: skipped"; \
+	fi; \
+	echo; echo "=== summary: all passed"; \
+	for p in "$${passed[@]}"; do echo "    ok      $$p"; done
+
+lab: setup
+	@if [ -f examples/install.sh ]; then \
+	  echo "==> examples/install.sh"; \
+	  PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/bin:$$PATH" bash examples/install.sh; \
+	fi
+	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/bin:$$PATH" \
+	  $(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=examples
+
+bench: setup
+	@if [ -f bench/run.sh ]; then \
+	  PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/bin:$$PATH" bash bench/run.sh; \
+	else \
+	  echo "bench/run.sh absent: nothing to run"; \
+	fi
+
+clean:
+	rm -rf bin $(VENV)
