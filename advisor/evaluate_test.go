@@ -152,6 +152,9 @@ func TestEvaluateFires(t *testing.T) {
 		{name: "cgroup limit", phase: CellEnd, rec: with(quick(), func(r *cellwatch.Record) {
 			r.PeakRSS, r.Machine.MemLimit = 1800*mib, 2*gib
 		}), want: []string{RuleMemoryPressure}},
+		{name: "latest sample above the peak", phase: Live, rec: with(running(), func(r *cellwatch.Record) {
+			r.PeakRSS, r.RSS = 0, 13*gib
+		}), after: time.Minute, want: []string{RuleMemoryPressure}},
 		{name: "swap growth", phase: CellEnd, rec: with(quick(), func(r *cellwatch.Record) { r.SwapGrowth = 100 * mib }),
 			want: []string{RuleMemoryPressure}},
 		// kernel-died

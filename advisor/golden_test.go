@@ -34,7 +34,7 @@ func goldenCases() []goldenCase {
 		return Input{Phase: KernelDied, Config: config(nil), Now: t0.Add(47 * time.Minute),
 			Record: with(running(), func(r *cellwatch.Record) {
 				r.FirstLine = "features = pd.concat([pd.read_parquet(p) for p in parts])"
-				r.Status, r.Signal, r.PeakRSS, r.Wall = cellwatch.StatusKernelDied, sig, peak, 47*time.Minute
+				r.Status, r.Signal, r.PeakRSS, r.RSS, r.Wall = cellwatch.StatusKernelDied, sig, peak, peak, 47*time.Minute
 			})}
 	}
 	return []goldenCase{

@@ -28,13 +28,13 @@ var memoryPressureRule = rule{
 	},
 	detect: func(in Input) (finding, bool) {
 		rec, m := in.Record, in.Record.Machine
-		frac := in.Config.MemoryFraction
-		nearLimit := m.MemLimit > 0 && frac > 0 && float64(rec.PeakRSS) >= frac*float64(m.MemLimit)
+		frac, peak := in.Config.MemoryFraction, max(rec.PeakRSS, rec.RSS)
+		nearLimit := m.MemLimit > 0 && frac > 0 && float64(peak) >= frac*float64(m.MemLimit)
 		swapping := rec.SwapGrowth >= swapGrowthFloor
 		if !nearLimit && !swapping {
 			return finding{}, false
 		}
-		title := "Memory is nearly full: peak " + FormatBytes(rec.PeakRSS) + " of " + FormatBytes(m.MemLimit)
+		title := "Memory is nearly full: peak " + FormatBytes(peak) + " of " + FormatBytes(m.MemLimit)
 		if !nearLimit {
 			title = "The machine started swapping: " + FormatBytes(rec.SwapGrowth) + " more swap"
 		}
@@ -42,7 +42,7 @@ var memoryPressureRule = rule{
 			title: title,
 			measured: func(s style) string {
 				msg := fmt.Sprintf("The kernel's processes peaked at %s while %s ran",
-					s.strong(formatShare(rec.PeakRSS, m.MemLimit)), s.cell(rec.FirstLine))
+					s.strong(formatShare(peak, m.MemLimit)), s.cell(rec.FirstLine))
 				if nearLimit {
 					msg += fmt.Sprintf(", past the %s pressure line", FormatPercent(frac))
 				}
@@ -53,7 +53,7 @@ var memoryPressureRule = rule{
 				return msg
 			},
 			evidence: map[string]any{
-				"peak_rss_bytes": rec.PeakRSS, "peak_exact": rec.PeakExact, "mem_limit_bytes": m.MemLimit,
+				"peak_rss_bytes": peak, "peak_exact": rec.PeakExact, "mem_limit_bytes": m.MemLimit,
 				"memory_fraction": frac, "swap_growth_bytes": rec.SwapGrowth,
 			},
 		}, true
@@ -77,8 +77,8 @@ var kernelDiedRule = rule{
 	},
 	detect: func(in Input) (finding, bool) {
 		rec, m := in.Record, in.Record.Machine
-		sig := signalName(rec.Signal)
-		near := m.MemLimit > 0 && float64(rec.PeakRSS) >= oomShare*float64(m.MemLimit)
+		sig, peak := signalName(rec.Signal), max(rec.PeakRSS, rec.RSS)
+		near := m.MemLimit > 0 && float64(peak) >= oomShare*float64(m.MemLimit)
 		cause, title := causeUnknown, "The kernel died"
 		switch {
 		case near || sig == "SIGKILL":
@@ -94,8 +94,8 @@ var kernelDiedRule = rule{
 					how = "was killed by " + s.strong(sig)
 				}
 				msg := fmt.Sprintf("While %s ran, the Python kernel %s", s.cell(rec.FirstLine), how)
-				if rec.PeakRSS > 0 {
-					msg += "; its processes had peaked at " + s.strong(formatShare(rec.PeakRSS, m.MemLimit))
+				if peak > 0 {
+					msg += "; its processes had peaked at " + s.strong(formatShare(peak, m.MemLimit))
 				}
 				msg += "."
 				switch cause {
@@ -113,7 +113,7 @@ var kernelDiedRule = rule{
 				return msg
 			},
 			evidence: map[string]any{
-				"peak_rss_bytes": rec.PeakRSS, "mem_limit_bytes": m.MemLimit, "signal": sig,
+				"peak_rss_bytes": peak, "mem_limit_bytes": m.MemLimit, "signal": sig,
 				"cause": cause, "wall_s": seconds(rec.Wall),
 			},
 		}
