@@ -192,7 +192,11 @@ func (w *Watcher) schedule() {
 func (w *Watcher) drain() {
 	w.mu.Lock()
 	batch := w.queue
-	w.queue = w.spare[:0]
+	if len(batch) > 0 {
+		// Swap only a non-empty queue: the early return below would
+		// otherwise leave queue and spare sharing one array.
+		w.queue = w.spare[:0]
+	}
 	dropped := w.dropped
 	w.mu.Unlock()
 	if dropped != w.run.dropped {
