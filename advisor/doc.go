@@ -8,4 +8,19 @@
 // the cell's idle and choosing when to evaluate are the caller's. Evaluate
 // has no memory between calls; Cooldown is the small piece of state that
 // keeps the same advice from being repeated.
+//
+// Which phases each rule is evaluated at:
+//
+//	kernel-died         KernelDied
+//	sensitive-data      KernelStart (sensitive: true), CellStart, Live, CellEnd (paths)
+//	dataset-size        CellStart, Live, CellEnd
+//	disk-space          Live, CellEnd
+//	memory-pressure     Live, CellEnd
+//	long-training       Live, CellEnd
+//	projected-training  Live
+//	compute-saturated   Live, CellEnd
+//	gpu-saturated       Live, CellEnd
+//	parallel-load       Live, CellEnd
+//	stable-model        CellEnd
+//	local-serving       Live, CellEnd
 package advisor
