@@ -14,7 +14,7 @@ import (
 
 // CodeScan is what the code of one cell names on disk.
 type CodeScan struct {
-	Paths []FileUse // each literal that exists, with its total size
+	Paths []FileUse // each literal that exists, with the size of what it names
 	Bytes int64     // total size, each file counted once
 	Cut   bool      // a bound (time, entries) stopped the walk early
 }
@@ -81,21 +81,20 @@ func ScanCode(ctx context.Context, code, dir string, lim ScanLimits) CodeScan {
 		named[p] = true
 		var total int64
 		for _, m := range matches {
-			n, cut := sizeOf(ctx, m, seen, &entries, lim.MaxEntries)
-			total += n
+			all, added, cut := sizeOf(ctx, m, seen, &entries, lim.MaxEntries)
+			total += all
+			res.Bytes += added
 			res.Cut = res.Cut || cut
 		}
 		res.Paths = append(res.Paths, FileUse{Path: lit, Bytes: total})
-		res.Bytes += total
 	}
 	return res
 }
 
-// sizeOf adds up the regular files at p (a file or a directory tree) that
-// are not yet in seen. It stops at the entry bound or when ctx is done.
-func sizeOf(ctx context.Context, p string, seen map[string]bool, entries *int, maxEntries int) (int64, bool) {
-	var total int64
-	cut := false
+// sizeOf adds up the regular files at p (a file or a directory tree): all
+// of them, and those not yet in seen. It stops at the entry bound or when
+// ctx is done.
+func sizeOf(ctx context.Context, p string, seen map[string]bool, entries *int, maxEntries int) (all, added int64, cut bool) {
 	_ = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // unreadable: skip
@@ -105,18 +104,21 @@ func sizeOf(ctx context.Context, p string, seen map[string]bool, entries *int, m
 			cut = true
 			return fs.SkipAll
 		}
-		if d.IsDir() || seen[path] || (!d.Type().IsRegular() && path != p) {
-			return nil // directories, files counted, links inside a tree
+		if d.IsDir() || (!d.Type().IsRegular() && path != p) {
+			return nil // directories, links inside a tree
 		}
 		info, err := os.Stat(path) // follows a symlinked root
 		if err != nil || !info.Mode().IsRegular() {
 			return nil
 		}
-		seen[path] = true
-		total += info.Size()
+		all += info.Size()
+		if !seen[path] {
+			seen[path] = true
+			added += info.Size()
+		}
 		return nil
 	})
-	return total, cut
+	return all, added, cut
 }
 
 // pathLiterals returns the string literals of Python code that could be

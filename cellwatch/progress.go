@@ -55,9 +55,16 @@ func (p *outputParser) feed(text string, elapsed time.Duration) bool {
 	return changed
 }
 
-// splitSegments splits on \n and \r and trims; empty segments are dropped.
+// ansiRE matches terminal escape sequences (Keras 3 colours its bars).
+var ansiRE = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
+// splitSegments splits on \n, \r and \b (Keras 2 rewinds with
+// backspaces), drops colour codes and trims; empty segments are dropped.
 func splitSegments(text string) []string {
-	f := strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' })
+	if strings.IndexByte(text, 0x1b) >= 0 {
+		text = ansiRE.ReplaceAllString(text, "")
+	}
+	f := strings.FieldsFunc(text, func(r rune) bool { return r == '\n' || r == '\r' || r == '\b' })
 	out := f[:0]
 	for _, s := range f {
 		if s = strings.TrimSpace(s); s != "" {

@@ -1,0 +1,214 @@
+package cellwatch
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// fakeProc copies testdata/proc into a temporary directory and adds the
+// fd tables, whose links need absolute paths. It returns the proc root and
+// the data file the kernel has open.
+func fakeProc(t *testing.T) (root, dataFile string) {
+	t.Helper()
+	root = filepath.Join(t.TempDir(), "proc")
+	err := filepath.WalkDir("testdata/proc", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("testdata/proc", p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(root, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(root, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataFile = filepath.Join(t.TempDir(), "train.csv")
+	if err := os.WriteFile(dataFile, make([]byte, 12345), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fds := map[string]map[string]string{
+		"100": {"0": "/dev/null", "3": "socket:[5001]", "4": "socket:[5004]", "5": dataFile, "6": "pipe:[77]", "7": "/home/u/old.csv (deleted)", "8": dataFile},
+		"101": {"3": "socket:[5002]", "4": dataFile},
+		"102": {},
+		"200": {"3": "socket:[9999]"},
+	}
+	for pid, links := range fds {
+		dir := filepath.Join(root, pid, "fd")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for fd, target := range links {
+			if err := os.Symlink(target, filepath.Join(dir, fd)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "100", "clear_refs"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root, dataFile
+}
+
+func TestProcSamplerTree(t *testing.T) {
+	root, _ := fakeProc(t)
+	s := &ProcSampler{Root: root}
+	tree, err := s.Tree(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{100, 101, 102}; !slices.Equal(tree, want) {
+		t.Errorf("Tree(100) = %v, want %v", tree, want)
+	}
+	if _, err := s.Tree(999); !errors.Is(err, ErrGone) {
+		t.Errorf("Tree(999) err = %v, want ErrGone", err)
+	}
+	t.Setenv("HOST_PROC", root)
+	if tree, err := (&ProcSampler{}).Tree(101); err != nil || !slices.Equal(tree, []int{101, 102}) {
+		t.Errorf("with HOST_PROC: Tree(101) = %v, %v", tree, err)
+	}
+}
+
+func TestProcSamplerProc(t *testing.T) {
+	root, data := fakeProc(t)
+	s := &ProcSampler{Root: root}
+	tests := []struct {
+		pid  int
+		want ProcSample
+	}{
+		{100, ProcSample{PID: 100, PPID: 1, CPU: 3150 * time.Millisecond, RSS: 120000 << 10, HWM: 600000 << 10,
+			IO: true, RChar: 100 << 20, WChar: 2048, ReadBytes: 4096, Files: []string{data}}},
+		{101, ProcSample{PID: 101, PPID: 100, CPU: time.Second, RSS: 280000 << 10, HWM: 307200 << 10, Files: []string{data}}},
+		{102, ProcSample{PID: 102, PPID: 101, CPU: 20 * time.Millisecond, RSS: 1000 << 10, HWM: 1200 << 10,
+			IO: true, RChar: 1000, ReadBytes: 50 << 20, WriteBytes: 8192}},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.pid), func(t *testing.T) {
+			got, err := s.Proc(tt.pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Files, tt.want.Files) {
+				t.Errorf("files = %v, want %v", got.Files, tt.want.Files)
+			}
+			got.Files, tt.want.Files = nil, nil
+			if got.PID != tt.want.PID || got.PPID != tt.want.PPID || got.CPU != tt.want.CPU || got.RSS != tt.want.RSS ||
+				got.HWM != tt.want.HWM || got.IO != tt.want.IO || got.RChar != tt.want.RChar || got.WChar != tt.want.WChar ||
+				got.ReadBytes != tt.want.ReadBytes || got.WriteBytes != tt.want.WriteBytes {
+				t.Errorf("got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+	if _, err := s.Proc(4242); !errors.Is(err, ErrGone) {
+		t.Errorf("Proc(4242) err = %v, want ErrGone", err)
+	}
+}
+
+func TestProcSamplerResetPeak(t *testing.T) {
+	root, _ := fakeProc(t)
+	s := &ProcSampler{Root: root}
+	if err := s.ResetPeak(100); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "100", "clear_refs")); string(b) != "5" {
+		t.Errorf("clear_refs holds %q, want \"5\"", b)
+	}
+	if err := s.ResetPeak(101); err == nil {
+		t.Error("ResetPeak(101) without a clear_refs file succeeded")
+	}
+}
+
+func TestProcSamplerListenPorts(t *testing.T) {
+	root, _ := fakeProc(t)
+	s := &ProcSampler{Root: root}
+	got, err := s.ListenPorts([]int{100, 101, 102})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 8080 (v4, pid 100), 54321 (v4, pid 101), 8009 (v6); 22 is another process's.
+	if want := []int{8009, 8080, 54321}; !slices.Equal(got, want) {
+		t.Errorf("ports = %v, want %v", got, want)
+	}
+}
+
+func TestProcSamplerMachine(t *testing.T) {
+	root, _ := fakeProc(t)
+	s := &ProcSampler{Root: root, SysRoot: "testdata/sys"}
+	dir := t.TempDir()
+	m, err := s.Machine(100, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Machine{
+		TotalRAM:     16384000 << 10,
+		MemLimit:     2 << 30, // kernel.scope/memory.max; the parent says max
+		MemAvailable: 8192000 << 10,
+		SwapUsed:     1048576 << 10,
+		Cores:        min(runtime.NumCPU(), 2), // cpu.max 150000/100000 rounds up to 2
+		DiskFree:     m.DiskFree,
+		DiskTotal:    m.DiskTotal,
+	}
+	if m != want {
+		t.Errorf("got %+v\nwant %+v", m, want)
+	}
+	if m.DiskTotal == 0 || m.DiskFree > m.DiskTotal {
+		t.Errorf("disk free %d of %d", m.DiskFree, m.DiskTotal)
+	}
+}
+
+func TestCgroupLimits(t *testing.T) {
+	tests := []struct {
+		name    string
+		cgroup  string
+		files   map[string]string // under sys/fs/cgroup
+		wantMem uint64
+		cores   int
+	}{
+		{"v2 max everywhere", "0::/a\n", map[string]string{"a/memory.max": "max\n", "a/cpu.max": "max 100000\n"}, noLimit, 0},
+		{"v2 container root", "0::/\n", map[string]string{"memory.max": "1073741824\n"}, 1 << 30, 0},
+		{"v2 parent tighter", "0::/a/b\n", map[string]string{"a/memory.max": "1000000\n", "a/b/memory.max": "2000000\n"}, 1000000, 0},
+		{"v1 memory and cpu", "4:memory:/docker/x\n3:cpu,cpuacct:/docker/x\n0::/\n", map[string]string{
+			"memory/docker/x/memory.limit_in_bytes": "536870912\n",
+			"memory/memory.limit_in_bytes":          "9223372036854771712\n",
+			"cpu/docker/x/cpu.cfs_quota_us":         "100000\n",
+			"cpu/docker/x/cpu.cfs_period_us":        "100000\n",
+		}, 512 << 20, 1},
+		{"v1 unlimited", "4:memory:/x\n", map[string]string{"memory/x/memory.limit_in_bytes": "9223372036854771712\n",
+			"cpu/x/cpu.cfs_quota_us": "-1\n"}, noLimit, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write := func(p, s string) {
+				t.Helper()
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(filepath.Join(dir, "proc", "7", "cgroup"), tt.cgroup)
+			for p, s := range tt.files {
+				write(filepath.Join(dir, "sys", "fs", "cgroup", p), s)
+			}
+			s := &ProcSampler{Root: filepath.Join(dir, "proc"), SysRoot: filepath.Join(dir, "sys")}
+			mem, cores := s.cgroupLimits(7)
+			if mem != tt.wantMem || cores != tt.cores {
+				t.Errorf("got %d bytes, %d cores; want %d, %d", mem, cores, tt.wantMem, tt.cores)
+			}
+		})
+	}
+}
