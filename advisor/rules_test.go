@@ -2,6 +2,7 @@ package advisor
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,36 @@ func TestUnknownCloudIsGeneric(t *testing.T) {
 				t.Errorf("vendor %s has an empty service name", c)
 			}
 		}
+	}
+}
+
+func TestProjectionSources(t *testing.T) {
+	tests := []struct {
+		name string
+		p    cellwatch.Progress
+		want time.Duration
+	}{
+		{"projected", cellwatch.Progress{Projected: time.Hour, ProjectedS: 10}, time.Hour},
+		{"projected seconds", cellwatch.Progress{ProjectedS: 90}, 90 * time.Second},
+		{"from fraction", cellwatch.Progress{Fraction: 0.25, Elapsed: time.Minute}, 4 * time.Minute},
+		{"nothing", cellwatch.Progress{Fraction: 0.25}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := projection(&tt.p); got != tt.want {
+				t.Errorf("projection = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnnamedCell(t *testing.T) {
+	rec := with(running(), func(r *cellwatch.Record) { r.FirstLine = "  " })
+	got := Evaluate(Input{Phase: Live, Record: rec, Config: config(nil), Now: t0.Add(2 * time.Hour)})
+	if len(got) != 1 || !strings.HasPrefix(strings.Split(got[0].Text, "\n")[1], "This cell has been running") {
+		t.Errorf("advice for a cell without a first line: %q", rulesOf(got))
+	}
+	if Phase(0).String() != "phase(?)" || Live.String() != "live" {
+		t.Error("Phase.String wrong")
 	}
 }
