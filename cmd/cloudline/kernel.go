@@ -66,6 +66,14 @@ func runKernel(ctx context.Context, args []string, _, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(stderr)
+	if path := os.Getenv("CLOUDLINE_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			log.Warn("cpu profile not started", "err", err)
+		} else {
+			defer stopProfile()
+		}
+	}
 
 	// jupyter_client interrupts by signalling our process group: the
 	// wrapped kernel, in the same group, gets SIGINT directly, so we only

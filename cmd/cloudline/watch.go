@@ -1,16 +1,173 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
+	"os"
+	"sync"
+	"time"
 
+	"github.com/cloudline/cloudline/advisor"
+	"github.com/cloudline/cloudline/cellwatch"
 	"github.com/cloudline/cloudline/kernel"
+	"github.com/cloudline/cloudline/kernelspec"
+	"github.com/google/uuid"
 )
 
-// watch wires the proxy to cellwatch and the advisor.
-type watch struct{}
+// quickCell is how long a cell may run and still have its idle forwarded
+// without waiting for cellwatch: holding every trivial cell would cost each
+// round trip the end-of-cell measurement. Advice for such cells (rare) is
+// still shown live, after the idle.
+const quickCell = 20 * time.Millisecond
 
-func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) {
-	return &watch{}, nil
+// statusEvery is how often the live status line is refreshed.
+const statusEvery = 2 * time.Second
+
+// watch wires the proxy to cellwatch and the advisor: the proxy's observer
+// feeds the watcher, the watcher's events are judged by the advisor, and
+// advice is injected into iopub before the cell's idle is released.
+type watch struct {
+	p    *kernel.Proxy
+	cfg  kernelspec.Config
+	w    *cellwatch.Watcher
+	log  *slog.Logger
+	stop context.CancelFunc
+	done chan struct{}
+
+	mu   sync.Mutex
+	reqs map[string]*request // execute_request msg_id -> its state
+
+	// Owned by the watcher goroutine (OnEvent).
+	cool    advisor.Cooldown
+	past    []cellwatch.Record
+	started bool // the first cell has been seen (kernel-start advice)
+	live    map[string]*liveLine
 }
 
-func (w *watch) close() {}
+// request is what the forwarding path keeps about an execute_request.
+type request struct {
+	parent json.RawMessage // its header: the parent of what we inject
+	at     time.Time
+	ended  chan struct{} // closed when its advice has been posted
+}
+
+// liveLine is a cell's status display.
+type liveLine struct {
+	id   string
+	last time.Time
+}
+
+func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) {
+	cfg, warnings, err := loadConfig(ka.resourceDir)
+	if err != nil {
+		log.Warn("configuration not read; using defaults", "err", err)
+	}
+	for _, w := range warnings {
+		log.Warn("configuration: " + w)
+	}
+	notebook := os.Getenv("JPY_SESSION_NAME")
+	wt := &watch{
+		p:    p,
+		cfg:  cfg,
+		log:  log,
+		reqs: map[string]*request{},
+		live: map[string]*liveLine{},
+		done: make(chan struct{}),
+	}
+	wt.w = &cellwatch.Watcher{
+		Session:  uuid.NewString(),
+		Notebook: notebook,
+		Log:      log.With("part", "cellwatch"),
+		History:  cfg.History,
+		OnEvent:  wt.onEvent,
+	}
+	if cfg.History != "off" {
+		path := cfg.History
+		if path == "" {
+			path = cellwatch.DefaultHistoryPath()
+		}
+		if past, err := cellwatch.ReadHistory(path, notebook, 500); err == nil {
+			wt.past = past
+		}
+	}
+	p.Observe = wt.observe
+	p.HoldIdle = wt.holdIdle
+	p.Started = wt.start
+	p.ChildExited = wt.childExited
+	if cfg.Sensitive {
+		log.Warn("this kernelspec is marked sensitive: its work belongs in an isolated cloud environment")
+	}
+	return wt, nil
+}
+
+func loadConfig(resourceDir string) (kernelspec.Config, []string, error) {
+	if resourceDir == "" {
+		cfg, warnings := kernelspec.ParseConfig(nil, os.Environ())
+		return cfg, warnings, nil
+	}
+	cfg, warnings, err := kernelspec.LoadConfig(resourceDir, os.Environ())
+	if err != nil {
+		cfg, warnings = kernelspec.ParseConfig(nil, os.Environ())
+	}
+	return cfg, warnings, err
+}
+
+// start runs the watcher once the wrapped kernel is up.
+func (wt *watch) start(pid int) {
+	wt.w.PID = pid
+	ctx, cancel := context.WithCancel(context.Background())
+	wt.stop = cancel
+	go func() {
+		defer close(wt.done)
+		if err := wt.w.Run(ctx); err != nil {
+			wt.log.Warn("cellwatch stopped", "err", err)
+		}
+	}()
+}
+
+// close stops the watcher and waits for its history to be written.
+func (wt *watch) close() {
+	if wt.stop == nil {
+		return
+	}
+	wt.stop()
+	<-wt.done
+}
+
+// observe runs on the proxy's forwarding goroutines: it must not block.
+func (wt *watch) observe(m *kernel.Message) {
+	if m.MsgType == "execute_request" && m.Direction == kernel.FromFrontend {
+		wt.mu.Lock()
+		wt.reqs[m.MsgID] = &request{parent: m.Header, at: m.Time, ended: make(chan struct{})}
+		wt.mu.Unlock()
+	}
+	wt.w.Observe(m)
+}
+
+// holdIdle decides whether the proxy waits before forwarding a cell's idle.
+func (wt *watch) holdIdle(msgID string) <-chan struct{} {
+	wt.mu.Lock()
+	r := wt.reqs[msgID]
+	wt.mu.Unlock()
+	if r == nil || time.Since(r.at) < quickCell {
+		return nil
+	}
+	return r.ended
+}
+
+func (wt *watch) request(msgID string) *request {
+	wt.mu.Lock()
+	defer wt.mu.Unlock()
+	return wt.reqs[msgID]
+}
+
+// childExited runs after the wrapped kernel ended: a death nobody asked for
+// ends the running cell with kernel-died advice before we exit.
+func (wt *watch) childExited(exit kernel.ExitInfo) {
+	if exit.Requested {
+		return
+	}
+	wt.log.Warn("wrapped kernel died", "status", exit.Code, "signal", exit.Signal)
+	wt.w.ChildExited(exit.Signal)
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"time"
+
+	"github.com/cloudline/cloudline/advisor"
+	"github.com/cloudline/cloudline/cellwatch"
+)
+
+// onEvent runs on the watcher's goroutine for every cell event.
+func (wt *watch) onEvent(ev cellwatch.Event) {
+	rec := ev.Record
+	now := time.Now()
+	switch ev.Kind {
+	case cellwatch.CellStart:
+		if !wt.started && !rec.Silent {
+			wt.started = true
+			wt.advise(advisor.KernelStart, rec, now)
+		}
+		wt.advise(advisor.CellStart, rec, now)
+	case cellwatch.CellTick:
+		if len(rec.CodePaths) > 0 {
+			wt.advise(advisor.CellStart, rec, now)
+		}
+		wt.advise(advisor.Live, rec, now)
+		wt.liveStatus(rec, now, false)
+	case cellwatch.CellEnd:
+		phase := advisor.CellEnd
+		if rec.Status == cellwatch.StatusKernelDied {
+			phase = advisor.KernelDied
+		}
+		wt.advise(phase, rec, now)
+		wt.liveStatus(rec, now, true)
+		wt.cool.ForgetCell(rec.MsgID)
+		if rec.Notebook == wt.w.Notebook {
+			wt.past = append(wt.past, rec)
+			if len(wt.past) > 500 {
+				wt.past = wt.past[len(wt.past)-500:]
+			}
+		}
+		wt.mu.Lock()
+		if r := wt.reqs[rec.MsgID]; r != nil {
+			close(r.ended)
+			delete(wt.reqs, rec.MsgID)
+		}
+		wt.mu.Unlock()
+	}
+}
+
+// advise evaluates the rules for one phase and posts what fires.
+func (wt *watch) advise(phase advisor.Phase, rec cellwatch.Record, now time.Time) {
+	r := wt.request(rec.MsgID)
+	if r == nil {
+		return
+	}
+	for _, a := range advisor.Evaluate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now}) {
+		if !wt.cool.AllowCell(a.Rule, rec.Notebook, rec.MsgID, now, wt.cfg.Cooldown) {
+			continue
+		}
+		content := map[string]any{
+			"data":     map[string]string{"text/markdown": a.Markdown, "text/plain": a.Text},
+			"metadata": map[string]any{"cloudline": map[string]any{"rule": a.Rule, "checkpoint": a.Checkpoint, "evidence": a.Evidence}},
+		}
+		if err := wt.p.Inject(r.parent, "display_data", content, nil); err != nil {
+			wt.log.Warn("advice not posted", "rule", a.Rule, "err", err)
+			continue
+		}
+		wt.w.AddAdvice(rec.MsgID, a.Rule)
+		wt.log.Info("advice posted", "rule", a.Rule, "cell", rec.MsgID)
+	}
+}
+
+// liveStatus shows, refreshes or finishes a cell's live status line.
+// Cells that end before live_after never get one.
+func (wt *watch) liveStatus(rec cellwatch.Record, now time.Time, final bool) {
+	r := wt.request(rec.MsgID)
+	if r == nil {
+		return
+	}
+	line := wt.live[rec.MsgID]
+	if line == nil {
+		if final || now.Sub(rec.Requested) < wt.cfg.LiveAfter {
+			return
+		}
+		line = &liveLine{id: "cloudline-status-" + rec.MsgID}
+		wt.live[rec.MsgID] = line
+	} else if !final && now.Sub(line.last) < statusEvery {
+		return
+	}
+	md, text := advisor.Status(rec, wt.cfg, now)
+	msgType := "update_display_data"
+	if line.last.IsZero() {
+		msgType = "display_data"
+	}
+	line.last = now
+	content := map[string]any{
+		"data":      map[string]string{"text/markdown": md, "text/plain": text},
+		"metadata":  map[string]any{"cloudline": map[string]any{"status": "live"}},
+		"transient": map[string]string{"display_id": line.id},
+	}
+	if err := wt.p.Inject(r.parent, msgType, content, nil); err != nil {
+		wt.log.Warn("status line not posted", "err", err)
+	}
+	if final {
+		delete(wt.live, rec.MsgID)
+	}
+}
