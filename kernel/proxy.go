@@ -190,6 +190,19 @@ func (p *Proxy) ChildPID() int {
 	return p.child.pid()
 }
 
+// KernelPorts returns the ports the wrapped kernel's own sockets use
+// (not a server the user started), or nil before it started.
+func (p *Proxy) KernelPorts() []int {
+	if p.child == nil {
+		return nil
+	}
+	ports := make([]int, 0, 5)
+	for _, np := range p.child.conn.ports() {
+		ports = append(ports, np.port)
+	}
+	return ports
+}
+
 // Dropped returns how many iopub messages were dropped for subscribers
 // that did not keep up.
 func (p *Proxy) Dropped() uint64 {

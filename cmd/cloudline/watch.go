@@ -116,6 +116,7 @@ func loadConfig(resourceDir string) (kernelspec.Config, []string, error) {
 // start runs the watcher once the wrapped kernel is up.
 func (wt *watch) start(pid int) {
 	wt.w.PID = pid
+	wt.w.IgnorePorts = wt.p.KernelPorts()
 	ctx, cancel := context.WithCancel(context.Background())
 	wt.stop = cancel
 	go func() {
