@@ -227,7 +227,7 @@ func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 		{"stdin", s.feStdin, fe.StdinPort}, {"hb", s.feHB, fe.HBPort},
 	}
 	for _, b := range binds {
-		if err := b.sock.Listen(fe.Endpoint(b.port)); err != nil {
+		if err := b.sock.Listen(guardedEndpoint(fe.Endpoint(b.port))); err != nil {
 			return fmt.Errorf("bind %s socket %s: %w", b.name, fe.Endpoint(b.port), errors.Unwrap(err))
 		}
 	}

@@ -1,0 +1,154 @@
+package kernel
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+	"github.com/go-zeromq/zmq4/transport"
+)
+
+// The frontend-facing zmq4 sockets listen through a guarded transport.
+// zmq4 v0.17.0 allocates whatever length a peer's frame header declares
+// (2^62 bytes panics inside the library and kills the process), and it
+// completes each handshake inside its accept loop (a peer that connects and
+// stays silent blocks every later connection). The guard reads the ZMTP
+// framing as bytes pass, cuts a connection that announces a frame above
+// MaxFrame, and gives the handshake a deadline.
+
+// MaxFrame is the largest frame a frontend may send (1 GiB).
+const MaxFrame = 1 << 30
+
+// handshakeTimeout bounds a peer's greeting and first frame.
+const handshakeTimeout = 10 * time.Second
+
+// errFrameTooLarge is what a guarded connection's Read returns.
+var errFrameTooLarge = errors.New("frame larger than the limit")
+
+// Transport names registered with zmq4.
+const (
+	guardedTCP = "cloudline-tcp"
+	guardedIPC = "cloudline-ipc"
+)
+
+var registerOnce sync.Once
+
+func registerGuard() {
+	registerOnce.Do(func() {
+		_ = zmq4.RegisterTransport(guardedTCP, guardTransport{network: "tcp", Transport: transport.New("tcp")})
+		_ = zmq4.RegisterTransport(guardedIPC, guardTransport{network: "unix", Transport: transport.New("unix")})
+	})
+}
+
+// guardedEndpoint rewrites a tcp:// or ipc:// endpoint to its guarded twin.
+func guardedEndpoint(ep string) string {
+	registerGuard()
+	switch {
+	case len(ep) > 6 && ep[:6] == "tcp://":
+		return guardedTCP + "://" + ep[6:]
+	case len(ep) > 6 && ep[:6] == "ipc://":
+		return guardedIPC + "://" + ep[6:]
+	}
+	return ep
+}
+
+type guardTransport struct {
+	network string
+	transport.Transport
+}
+
+func (g guardTransport) Listen(ctx context.Context, addr string) (net.Listener, error) {
+	ln, err := net.Listen(g.network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return guardListener{ln}, nil
+}
+
+type guardListener struct{ net.Listener }
+
+func (l guardListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	return &guardConn{Conn: c, greeting: 64, limit: MaxFrame}, nil
+}
+
+// guardConn follows the ZMTP 3 framing of the bytes it reads.
+type guardConn struct {
+	net.Conn
+	limit    uint64
+	greeting int // greeting bytes still to pass
+	shook    bool
+	hdr      [9]byte
+	hdrLen   int    // header bytes collected
+	hdrNeed  int    // header bytes needed (2 or 9); 0 = expecting flags
+	body     uint64 // body bytes still to pass
+}
+
+func (c *guardConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		if ferr := c.follow(p[:n]); ferr != nil {
+			c.Conn.Close()
+			return 0, ferr
+		}
+	}
+	return n, err
+}
+
+// follow advances the framing state over b.
+func (c *guardConn) follow(b []byte) error {
+	for len(b) > 0 {
+		switch {
+		case c.greeting > 0:
+			k := min(c.greeting, len(b))
+			c.greeting -= k
+			b = b[k:]
+		case c.body > 0:
+			k := uint64(len(b))
+			if k > c.body {
+				k = c.body
+			}
+			c.body -= k
+			b = b[k:]
+		default:
+			if c.hdrLen == 0 {
+				c.hdrNeed = 2
+				if b[0]&flagLong != 0 {
+					c.hdrNeed = 9
+				}
+			}
+			k := min(c.hdrNeed-c.hdrLen, len(b))
+			copy(c.hdr[c.hdrLen:], b[:k])
+			c.hdrLen += k
+			b = b[k:]
+			if c.hdrLen < c.hdrNeed {
+				continue
+			}
+			size := uint64(c.hdr[1])
+			if c.hdrNeed == 9 {
+				size = binary.BigEndian.Uint64(c.hdr[1:9])
+			}
+			c.hdrLen = 0
+			if size > c.limit {
+				return fmt.Errorf("%w: %d bytes", errFrameTooLarge, size)
+			}
+			c.body = size
+			if !c.shook {
+				// The greeting and the handshake's first frame arrived:
+				// the peer is a ZMTP peer; lift the deadline.
+				c.shook = true
+				_ = c.Conn.SetReadDeadline(time.Time{})
+			}
+		}
+	}
+	return nil
+}
