@@ -196,7 +196,7 @@ func (w *Watcher) awaitScan(c *cell) {
 		return
 	}
 	c.scan()
-	t := time.NewTimer(20 * time.Millisecond)
+	t := time.NewTimer(w.Scan.withDefaults().EndWait)
 	defer t.Stop()
 	for c.scan != nil {
 		select {

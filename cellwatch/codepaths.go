@@ -24,6 +24,9 @@ type ScanLimits struct {
 	Timeout    time.Duration // whole scan; default 2 s
 	MaxEntries int           // directory entries visited; default 100,000
 	MaxLits    int           // literals looked at; default 256
+	// EndWait is how long a cell's end waits for a scan it cancels to
+	// return what it found; default 20 ms.
+	EndWait time.Duration
 }
 
 func (l ScanLimits) withDefaults() ScanLimits {
@@ -35,6 +38,9 @@ func (l ScanLimits) withDefaults() ScanLimits {
 	}
 	if l.MaxLits <= 0 {
 		l.MaxLits = 256
+	}
+	if l.EndWait <= 0 {
+		l.EndWait = 20 * time.Millisecond
 	}
 	return l
 }

@@ -63,7 +63,8 @@ func (w *Watcher) startMeasuring(c *cell, alone bool) {
 	for _, pid := range rs.tree[1:] {
 		reset(pid)
 	}
-	procs := w.readProcs()
+	procs := w.readProcs(true)
+	rs.filesAt = now
 	var peak uint64
 	for _, p := range procs {
 		c.base.pids[p.PID] = true
@@ -87,13 +88,14 @@ func (w *Watcher) startMeasuring(c *cell, alone bool) {
 	}
 }
 
-// readProcs reads every process of the tree; vanished ones leave it.
-func (w *Watcher) readProcs() []ProcSample {
+// readProcs reads every process of the tree (their open files too when
+// files is set); vanished ones leave it.
+func (w *Watcher) readProcs(files bool) []ProcSample {
 	rs := w.run
 	procs := make([]ProcSample, 0, len(rs.tree))
 	alive := rs.tree[:0]
 	for _, pid := range rs.tree {
-		p, err := rs.proc.Proc(pid)
+		p, err := rs.proc.Proc(pid, files)
 		if err != nil {
 			if !errors.Is(err, ErrGone) {
 				rs.log.Debug("cellwatch: read process", "pid", pid, "err", err)
@@ -116,12 +118,19 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	}
 	var procs []ProcSample
 	if w.PID > 0 {
-		if now.Sub(rs.treeAt) >= time.Second || len(rs.tree) == 0 {
-			if tree, err := rs.proc.Tree(w.PID); err == nil {
-				rs.tree, rs.treeAt = tree, now
-			}
+		// The tree is rescanned every time: children born since (a
+		// multiprocessing worker) count from their first sample, with
+		// their VmHWM since birth.
+		if tree, err := rs.proc.Tree(w.PID); err == nil {
+			rs.tree, rs.treeAt = tree, now
 		}
-		procs = w.readProcs()
+		// Open files change slowly and cost a readlink per fd: list them
+		// at most every 200 ms, and at a cell's end.
+		files := !tick || now.Sub(rs.filesAt) >= 200*time.Millisecond
+		if files {
+			rs.filesAt = now
+		}
+		procs = w.readProcs(files)
 	}
 	m, err := rs.proc.Machine(w.PID, rs.dir)
 	if err != nil {

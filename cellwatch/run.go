@@ -21,6 +21,7 @@ type runState struct {
 	cells    map[string]*cell
 	tree     []int     // the kernel's process tree, last scanned
 	treeAt   time.Time // when
+	filesAt  time.Time // open files last listed
 	ports    []int     // listening ports, last checked
 	busy     busyMarker
 	scans    chan scanResult
@@ -30,7 +31,9 @@ type runState struct {
 	gpuOn    atomic.Bool // cells run: the GPU poller samples
 	dropped  uint64      // last logged
 	ticker   *time.Ticker
-	tickEach time.Duration
+	interval time.Duration // the ticker's
+	tickEach time.Duration // SampleEvery
+	fastEach time.Duration // FastEvery, <= 0 = off
 }
 
 type scanResult struct {
@@ -146,6 +149,10 @@ func (w *Watcher) newRunState(ctx context.Context) *runState {
 	if rs.tickEach <= 0 {
 		rs.tickEach = 250 * time.Millisecond
 	}
+	rs.fastEach = w.FastEvery
+	if rs.fastEach == 0 {
+		rs.fastEach = 50 * time.Millisecond
+	}
 	return rs
 }
 
@@ -166,14 +173,33 @@ func (w *Watcher) portsEvery() time.Duration {
 	return w.PortsEvery
 }
 
+// fastFor is how long after a cell's start it is sampled every FastEvery.
+const fastFor = time.Second
+
 // schedule starts the sampling ticker and the GPU poller while cells run
-// and stops them when none does: an idle kernel costs nothing.
+// and stops them when none does: an idle kernel costs nothing. During a
+// cell's first second the tree is sampled faster, so that short-lived
+// workers started at the top of a cell are seen.
 func (w *Watcher) schedule() {
 	rs := w.run
 	running := len(rs.cells) > 0
+	interval := rs.tickEach
+	if running && rs.fastEach > 0 {
+		now := rs.now()
+		for _, c := range rs.cells {
+			if now.Sub(c.rec.Requested) < fastFor {
+				interval = min(interval, rs.fastEach)
+				break
+			}
+		}
+	}
 	switch {
 	case running && rs.ticker == nil:
-		rs.ticker = time.NewTicker(rs.tickEach)
+		rs.ticker = time.NewTicker(interval)
+		rs.interval = interval
+	case running && interval != rs.interval:
+		rs.ticker.Reset(interval)
+		rs.interval = interval
 	case !running && rs.ticker != nil:
 		rs.ticker.Stop()
 		rs.ticker = nil

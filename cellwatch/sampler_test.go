@@ -96,7 +96,7 @@ func TestProcSamplerProc(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.pid), func(t *testing.T) {
-			got, err := s.Proc(tt.pid)
+			got, err := s.Proc(tt.pid, true)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,7 +111,7 @@ func TestProcSamplerProc(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.Proc(4242); !errors.Is(err, ErrGone) {
+	if _, err := s.Proc(4242, true); !errors.Is(err, ErrGone) {
 		t.Errorf("Proc(4242) err = %v, want ErrGone", err)
 	}
 }

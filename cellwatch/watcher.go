@@ -72,6 +72,7 @@ type Watcher struct {
 	BusyDir string
 
 	SampleEvery time.Duration // while a cell runs; 0 = 250 ms
+	FastEvery   time.Duration // during a cell's first second; 0 = 50 ms, < 0 = SampleEvery
 	GPUEvery    time.Duration // GPU samples while a cell runs; 0 = 1 s
 	PortsEvery  time.Duration // idle check of listening ports; 0 = 5 s, < 0 = never
 	IgnorePorts []int         // ports never reported (the kernel's own ZMQ ports)
