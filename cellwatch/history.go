@@ -139,7 +139,7 @@ func readLines(r io.Reader, notebook string, recs []Record) ([]Record, error) {
 		line, err := br.ReadBytes('\n')
 		if line = bytes.TrimSpace(line); len(line) > 0 {
 			var rec Record
-			if json.Unmarshal(line, &rec) == nil && rec.MsgID != "" && (notebook == "" || rec.Notebook == notebook) {
+			if json.Unmarshal(line, &rec) == nil && (notebook == "" || rec.Notebook == notebook) {
 				rec.Wall = secs(rec.WallS)
 				rec.CPU = secs(rec.CPUS)
 				if rec.Progress != nil {

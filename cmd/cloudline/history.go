@@ -2,11 +2,147 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cloudline/cloudline/cellwatch"
 )
 
-func runHistory(_ context.Context, _ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "cloudline: not implemented yet")
-	return 2
+const historyUsage = `usage: cloudline history [--notebook NAME] [--last N] [--json] [--file HISTORY]
+
+Shows the cells cloudline measured, oldest first: when each ran, its
+notebook and first line, wall time, peak memory against the memory limit,
+data read and the advice given.
+
+  --notebook NAME  only this notebook (as the history names it)
+  --last N         only the last N cells (default 20; 0 = all)
+  --json           one JSON object per line, as stored, instead of a table
+  --file HISTORY   history file (default: $XDG_STATE_HOME/cloudline/history.jsonl)
+`
+
+// runHistory implements "cloudline history". Bad flags: one line on stderr
+// and status 2; an unreadable history: status 1.
+func runHistory(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("history", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	notebook := fs.String("notebook", "", "")
+	last := fs.Int("last", 20, "")
+	asJSON := fs.Bool("json", false, "")
+	file := fs.String("file", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, historyUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "cloudline history: %v (see cloudline history -h)\n", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cloudline history: unexpected argument %q (see cloudline history -h)\n", fs.Arg(0))
+		return 2
+	}
+	if *last < 0 {
+		fmt.Fprintf(stderr, "cloudline history: --last must be 0 or more, not %d\n", *last)
+		return 2
+	}
+	path := *file
+	if path == "" {
+		path = cellwatch.DefaultHistoryPath()
+	}
+	recs, err := cellwatch.ReadHistory(path, *notebook, *last)
+	if err != nil {
+		fmt.Fprintf(stderr, "cloudline history: %v\n", err)
+		return 1
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		for _, r := range recs {
+			if err := enc.Encode(r); err != nil {
+				fmt.Fprintf(stderr, "cloudline history: write: %v\n", err)
+				return 1
+			}
+		}
+		return 0
+	}
+	if len(recs) == 0 {
+		fmt.Fprintf(stdout, "no cells recorded in %s\n", path)
+		return 0
+	}
+	if err := historyTable(stdout, recs); err != nil {
+		fmt.Fprintf(stderr, "cloudline history: write: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// historyTable writes the records as an aligned table.
+func historyTable(w io.Writer, recs []cellwatch.Record) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WHEN\tNOTEBOOK\tCELL\tSTATUS\tWALL\tPEAK MEM / LIMIT\tDATA READ\tADVICE")
+	for _, r := range recs {
+		when := "-"
+		if !r.Requested.IsZero() {
+			when = r.Requested.Local().Format("2006-01-02 15:04:05")
+		}
+		mem := bytesText(r.PeakRSS)
+		if r.Machine.MemLimit > 0 {
+			mem += fmt.Sprintf(" / %s (%.0f%%)", bytesText(r.Machine.MemLimit), 100*float64(r.PeakRSS)/float64(r.Machine.MemLimit))
+		}
+		advice := strings.Join(r.Advice, ",")
+		if advice == "" {
+			advice = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", when, orDash(clip(r.Notebook, 28)), orDash(clip(r.FirstLine, 36)),
+			r.Status, durationText(r.Wall), mem, bytesText(max(r.ReadBytes, uint64(max(r.CodeBytes, 0)))), advice)
+	}
+	return tw.Flush()
+}
+
+// clip shortens s to n runes with an ellipsis; tabs would break the table.
+func clip(s string, n int) string {
+	s = strings.ReplaceAll(s, "\t", " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// bytesText is a size in B, kB, MB, GB or TB (powers of 1024, one decimal).
+func bytesText(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), -1
+	for v >= unit && i < 3 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", v, []string{"kB", "MB", "GB", "TB"}[i])
+}
+
+// durationText is a wall time: 0.42s, 12.3s, 4m05s, 2h03m.
+func durationText(d time.Duration) string {
+	switch {
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 }
