@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The side-by-side benchmark: plain ipykernel vs cloudline (issue 5).
+#
+#   bash bench/run.sh [--quick] [--profile DIR]
+#
+# Assumes `make setup` ran (.venv); builds bin/cloudline when missing. The
+# cloudline kernelspec is installed into a throwaway Jupyter dir, so the
+# user's own kernels and history are never touched.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+py=.venv/bin/python
+if [ ! -x "$py" ]; then
+  echo "bench: $py missing: run make setup first" >&2
+  exit 1
+fi
+if [ ! -x bin/cloudline ]; then
+  echo "==> go build -o bin/cloudline ./cmd/cloudline"
+  go build -o bin/cloudline ./cmd/cloudline
+fi
+
+tmp=$(mktemp -d -t cloudline-bench.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+export JUPYTER_PATH="$tmp/share/jupyter"
+export JUPYTER_DATA_DIR="$tmp/data"
+export JUPYTER_RUNTIME_DIR="$tmp/runtime"
+export XDG_STATE_HOME="$tmp/state"
+export XDG_RUNTIME_DIR="$tmp/xdg-runtime"
+export CLOUDLINE_LOG_LEVEL=${CLOUDLINE_LOG_LEVEL:-warn}
+mkdir -p "$JUPYTER_DATA_DIR" "$JUPYTER_RUNTIME_DIR" "$XDG_STATE_HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+
+bin/cloudline install --prefix "$tmp" --python "$py" --name cloudline-bench >/dev/null
+
+"$py" bench/bench.py --cloud cloudline-bench --binary bin/cloudline "$@"
