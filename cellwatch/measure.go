@@ -41,6 +41,7 @@ func (w *Watcher) startMeasuring(c *cell, alone bool) {
 	}
 	c.rec.ListenPorts = slices.Clone(rs.ports)
 	c.lastAt = now
+	rs.fastTill = rs.now().Add(fastFor)
 	if w.PID <= 0 {
 		return
 	}
@@ -122,6 +123,12 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		// multiprocessing worker) count from their first sample, with
 		// their VmHWM since birth.
 		if tree, err := rs.proc.Tree(w.PID); err == nil {
+			for _, pid := range tree {
+				if !slices.Contains(rs.tree, pid) {
+					rs.fastTill = rs.now().Add(fastFor) // a new worker: watch it closely
+					break
+				}
+			}
 			rs.tree, rs.treeAt = tree, now
 		}
 		// Open files change slowly and cost a readlink per fd: list them

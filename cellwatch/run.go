@@ -34,6 +34,7 @@ type runState struct {
 	interval time.Duration // the ticker's
 	tickEach time.Duration // SampleEvery
 	fastEach time.Duration // FastEvery, <= 0 = off
+	fastTill time.Time     // sample every fastEach until then
 }
 
 type scanResult struct {
@@ -173,25 +174,20 @@ func (w *Watcher) portsEvery() time.Duration {
 	return w.PortsEvery
 }
 
-// fastFor is how long after a cell's start it is sampled every FastEvery.
+// fastFor is how long the tree is sampled every FastEvery after a cell
+// starts or a new process joins the tree.
 const fastFor = time.Second
 
 // schedule starts the sampling ticker and the GPU poller while cells run
-// and stops them when none does: an idle kernel costs nothing. During a
-// cell's first second the tree is sampled faster, so that short-lived
-// workers started at the top of a cell are seen.
+// and stops them when none does: an idle kernel costs nothing. For a
+// second after a cell starts or a process joins the tree, the tree is
+// sampled faster, so that short-lived workers are seen.
 func (w *Watcher) schedule() {
 	rs := w.run
 	running := len(rs.cells) > 0
 	interval := rs.tickEach
-	if running && rs.fastEach > 0 {
-		now := rs.now()
-		for _, c := range rs.cells {
-			if now.Sub(c.rec.Requested) < fastFor {
-				interval = min(interval, rs.fastEach)
-				break
-			}
-		}
+	if running && rs.fastEach > 0 && rs.now().Before(rs.fastTill) {
+		interval = min(interval, rs.fastEach)
 	}
 	switch {
 	case running && rs.ticker == nil:
