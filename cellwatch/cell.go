@@ -157,9 +157,13 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 	if strings.ContainsAny(content.Code, `'"`) && len(pathLiterals(content.Code)) > 0 {
 		ctx, cancel := context.WithCancel(rs.ctx)
 		c.scan = cancel
-		code, dir, lim, out, id := content.Code, rs.dir, w.Scan, rs.scans, m.MsgID
-		go func() {
-			out <- scanResult{msgID: id, scan: ScanCode(ctx, code, dir, lim)}
+		code, dir, lim, out, id, runCtx := content.Code, rs.dir, w.Scan, rs.scans, m.MsgID, rs.ctx
+		go func() { // codeScanner
+			r := scanResult{msgID: id, scan: ScanCode(ctx, code, dir, lim)}
+			select {
+			case out <- r:
+			case <-runCtx.Done(): // Run is gone: nobody reads
+			}
 		}()
 	}
 	w.emit(CellStart, &c.rec)
@@ -189,23 +193,30 @@ func (w *Watcher) mergeScan(r scanResult) {
 	c.rec.CodePaths, c.rec.CodeBytes, c.rec.CodeScanCut = r.scan.Paths, r.scan.Bytes, r.scan.Cut
 }
 
-// awaitScan gives a scan still running at the cell's end a moment to
-// return what it has (it is cancelled first, so this is short).
+// awaitScan waits for a scan still running at the cell's end: up to
+// EndWait for it to finish, then, cancelled, up to EndWait again for what
+// it found so far. Only cells that name big directories wait at all.
 func (w *Watcher) awaitScan(c *cell) {
 	if c.scan == nil {
 		return
 	}
-	c.scan()
-	t := time.NewTimer(w.Scan.withDefaults().EndWait)
+	wait := w.Scan.withDefaults().EndWait
+	t := time.NewTimer(wait)
 	defer t.Stop()
+	cancelled := false
 	for c.scan != nil {
 		select {
 		case r := <-w.run.scans:
 			w.mergeScan(r)
 		case <-t.C:
-			c.scan = nil
-			c.rec.CodeScanCut = true
-			return
+			if cancelled {
+				c.scan = nil
+				c.rec.CodeScanCut = true
+				return
+			}
+			c.scan()
+			cancelled = true
+			t.Reset(wait)
 		}
 	}
 }
