@@ -110,13 +110,18 @@ func (w *Watcher) msgTime(m *kernel.Message) time.Time {
 	return w.run.now()
 }
 
+// startTime is when the cell began running: its execute_input, or its
+// request when the kernel sent none (silent cells).
+func (c *cell) startTime() time.Time {
+	if c.rec.Started.IsZero() {
+		return c.rec.Requested
+	}
+	return c.rec.Started
+}
+
 // cellElapsed is the cell's running time when m arrived.
 func (w *Watcher) cellElapsed(c *cell, m *kernel.Message) time.Duration {
-	start := c.rec.Started
-	if start.IsZero() {
-		start = c.rec.Requested
-	}
-	return max(0, w.msgTime(m).Sub(start))
+	return max(0, w.msgTime(m).Sub(c.startTime()))
 }
 
 // cellRequested starts a record: execute_request seen on shell.
@@ -245,11 +250,7 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 		}
 	}
 	c.rec.Status, c.rec.Signal, c.rec.Ended = status, signal, at
-	start := c.rec.Started
-	if start.IsZero() {
-		start = c.rec.Requested
-	}
-	c.rec.Wall = max(0, at.Sub(start))
+	c.rec.Wall = max(0, at.Sub(c.startTime()))
 	c.rec.Progress = c.out.progress()
 	c.rec.Metrics = c.out.metrics
 	delete(rs.cells, c.rec.MsgID)

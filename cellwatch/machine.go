@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // Machine reads RAM and swap from meminfo, the effective memory limit and
@@ -29,7 +30,7 @@ func (s *ProcSampler) Machine(pid int, dir string) (Machine, error) {
 	if mi.SwapTotal > mi.SwapFree {
 		m.SwapUsed = mi.SwapTotal - mi.SwapFree
 	}
-	memLimit, cores := s.cgroupLimits(pid)
+	memLimit, cores := s.cachedLimits(pid)
 	m.MemLimit = min(m.MemLimit, memLimit)
 	if cores > 0 && cores < m.Cores {
 		m.Cores = cores
@@ -42,6 +43,33 @@ func (s *ProcSampler) Machine(pid int, dir string) (Machine, error) {
 		}
 	}
 	return m, nil
+}
+
+// limitsTTL is how long cgroup limits are reused before being read again.
+const limitsTTL = 10 * time.Second
+
+// cachedLimits is cgroupLimits, read at most every limitsTTL: limits
+// rarely change and their files are many (one pair per cgroup level).
+func (s *ProcSampler) cachedLimits(pid int) (uint64, int) {
+	s.mu.Lock()
+	c := s.limits
+	s.mu.Unlock()
+	now := time.Now()
+	if c.pid == pid && now.Sub(c.at) < limitsTTL {
+		return c.mem, c.cores
+	}
+	mem, cores := s.cgroupLimits(pid)
+	s.mu.Lock()
+	s.limits = cgroupCache{pid: pid, at: now, mem: mem, cores: cores}
+	s.mu.Unlock()
+	return mem, cores
+}
+
+type cgroupCache struct {
+	pid   int
+	at    time.Time
+	mem   uint64
+	cores int
 }
 
 // cgroupLimits returns the smallest memory limit and CPU quota (in cores,

@@ -149,8 +149,14 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		c.rec.OtherBusy = max(c.rec.OtherBusy, others)
 		c.rec.Progress = c.out.progress()
 		c.rec.Metrics = c.out.metrics
+		if start := c.startTime(); now.After(start) {
+			c.rec.Wall = now.Sub(start) // so far; the end sets it for good
+		}
 	}
-	if tick {
+	// Fast samples are not all reported: CellTick comes every SampleEvery
+	// (a little early is fine: tickers drift).
+	if tick && now.Sub(rs.tickAt) >= rs.tickEach*9/10 {
+		rs.tickAt = now
 		for _, c := range w.sortedCells() {
 			w.emit(CellTick, &c.rec)
 		}

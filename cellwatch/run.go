@@ -35,6 +35,7 @@ type runState struct {
 	tickEach time.Duration // SampleEvery
 	fastEach time.Duration // FastEvery, <= 0 = off
 	fastTill time.Time     // sample every fastEach until then
+	tickAt   time.Time     // last CellTick
 }
 
 type scanResult struct {

@@ -57,6 +57,7 @@ type ProcSampler struct {
 	parents map[int]int    // pid -> ppid, for the pids seen in /proc
 	seen    map[int]uint64 // pid -> scan generation it was last listed in
 	gen     uint64
+	limits  cgroupCache
 }
 
 func (s *ProcSampler) proc(parts ...string) string {

@@ -1,6 +1,7 @@
 package cellwatch
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -224,6 +225,49 @@ func TestMergeGPU(t *testing.T) {
 		r := w.run.cells["m"].rec
 		if r.GPUSaturated != s.sat || r.GPU.MemUsed != s.peak || r.GPU.UtilPercent < s.g.UtilPercent {
 			t.Errorf("at %v: saturated %v peak %d util %v", s.at, r.GPUSaturated, r.GPU.MemUsed, r.GPU.UtilPercent)
+		}
+	}
+}
+
+// fixedGPU reports the same busy GPU every time.
+type fixedGPU struct{}
+
+func (fixedGPU) ReadGPU(context.Context) (*GPU, error) {
+	return &GPU{Devices: 1, MemUsed: 3 << 30, MemTotal: 4 << 30, UtilPercent: 97}, nil
+}
+
+func TestWatcherTicks(t *testing.T) {
+	ticks := make(chan Record, 64)
+	h := startWatcher(t, func(w *Watcher) {
+		w.SampleEvery, w.GPUEvery, w.GPU = time.Millisecond, time.Millisecond, fixedGPU{}
+		w.OnEvent = func(ev Event) {
+			if ev.Kind == CellTick {
+				select {
+				case ticks <- ev.Record:
+				default: // the test reads slower than ticks come
+				}
+			}
+		}
+	})
+	h.feed(t, execRequest(t, "m", "train()", false, 0),
+		iopub(t, "m", "stream", map[string]string{"name": "stdout", "text": "Epoch 2/4 loss=0.5\n"}, time.Second))
+	h.fs.update(func(f *fakeSampler) {
+		p := f.procs[10]
+		p.RSS = 300 * mb
+		f.procs[10] = p
+	})
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case r := <-ticks:
+			if r.RSS == 300*mb && r.GPU != nil && r.Progress != nil {
+				if r.Status != StatusRunning || r.Wall <= 0 || r.GPU.UtilPercent != 97 || r.Progress.Source != "epoch" || r.Metrics["loss"] != 0.5 {
+					t.Errorf("tick record: %+v", r)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no CellTick with the new RSS, a GPU sample and progress")
 		}
 	}
 }
