@@ -36,8 +36,12 @@ func TestMain(m *testing.M) {
 // fakeKernelArgv is the Proxy.Argv that starts the fake kernel.
 func fakeKernelArgv() []string { return []string{os.Args[0], ChildConnectionPlaceholder} }
 
-// fakeKernelEnviron is the Proxy.Env that makes the test binary a fake kernel.
-func fakeKernelEnviron() []string { return append(os.Environ(), fakeKernelEnv+"=1") }
+// fakeKernelEnviron is the Proxy.Env that makes the test binary a fake
+// kernel. Under -race a process exiting with status 0 sleeps 1 s for late
+// race reports unless atexit_sleep_ms says otherwise.
+func fakeKernelEnviron() []string {
+	return append(os.Environ(), fakeKernelEnv+"=1", "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+}
 
 // fakeKernel is a minimal Jupyter kernel in the shape of ipykernel: ROUTER
 // shell/control/stdin, PUB iopub, its own session id. It deliberately does
