@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -59,7 +60,8 @@ type page struct {
 
 // notebook is one notebook's section.
 type notebook struct {
-	Name        string
+	Name        string // base name of the notebook's path
+	Path        string // the full name, when it is more than Name
 	Anchor      string
 	Cells       int // all finished cells in the history
 	Shown       int // cells charted (the most recent Shown)
@@ -137,7 +139,9 @@ func buildPage(records []cellwatch.Record, opt Options) (page, error) {
 	for i, name := range names {
 		nb := buildNotebook(name, i, byNotebook[name], maxCells)
 		for _, c := range nb.Reached {
-			reachedBy[c.ID] = append(reachedBy[c.ID], nb.Name)
+			if !slices.Contains(reachedBy[c.ID], nb.Name) {
+				reachedBy[c.ID] = append(reachedBy[c.ID], nb.Name)
+			}
 		}
 		for _, r := range byNotebook[name] {
 			for _, id := range r.Advice {
@@ -177,7 +181,7 @@ func buildNotebook(name string, index int, recs []cellwatch.Record, maxCells int
 		}
 	}
 	nb := notebook{
-		Name:       cmp.Or(name, "(unnamed notebook)"),
+		Name:       "(unnamed notebook)",
 		Anchor:     fmt.Sprintf("nb%d", index+1),
 		Cells:      len(recs),
 		Runs:       len(runOf),
@@ -187,6 +191,12 @@ func buildNotebook(name string, index int, recs []cellwatch.Record, maxCells int
 		PeakMemory: humanBytes(peak),
 		MemLimit:   humanBytes(limit),
 		DataRead:   humanBytes(read),
+	}
+	if name != "" {
+		nb.Name = filepath.Base(name)
+		if nb.Name != name {
+			nb.Path = name
+		}
 	}
 	for _, c := range checkpoints {
 		if reached[c.ID] {

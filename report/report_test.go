@@ -33,16 +33,16 @@ func history() []cellwatch.Record {
 		}
 	}
 	recs := []cellwatch.Record{
-		rec("train.ipynb", "s1", 0, "import pandas as pd", 1.2, 180<<20, 4<<20),
-		rec("train.ipynb", "s1", 1, "df = pd.read_parquet('data/patients.parquet')", 42, 3*gib, 2*gib, "sensitive-data", "dataset-size"),
-		rec("train.ipynb", "s1", 2, "for epoch in tqdm(range(50)):", 5400, 7*gib, 0, "long-training", "memory-pressure"),
-		rec("train.ipynb", "s2", 600, "import pandas as pd", 1.1, 170<<20, 0),
-		rec("train.ipynb", "s2", 601, "print(f'accuracy={acc:.3f}')", 0.4, 200<<20, 0, "stable-model"),
+		rec("projects/churn/train.ipynb", "s1", 0, "import pandas as pd", 1.2, 180<<20, 4<<20),
+		rec("projects/churn/train.ipynb", "s1", 1, "df = pd.read_parquet('data/patients.parquet')", 42, 3*gib, 2*gib, "sensitive-data", "dataset-size"),
+		rec("projects/churn/train.ipynb", "s1", 2, "for epoch in tqdm(range(50)):", 5400, 7*gib, 0, "long-training", "memory-pressure"),
+		rec("projects/churn/train.ipynb", "s2", 600, "import pandas as pd", 1.1, 170<<20, 0),
+		rec("projects/churn/train.ipynb", "s2", 601, "print(f'accuracy={acc:.3f}')", 0.4, 200<<20, 0, "stable-model"),
 		rec("", "s3", 30, "x = '<script>alert(1)</script>'", 0.002, 90<<20, 0),
 	}
 	recs[5].Status = cellwatch.StatusError
 	// A live snapshot is not a finished cell and must be left out.
-	live := rec("train.ipynb", "s2", 602, "still running", 3, 1<<20, 0)
+	live := rec("projects/churn/train.ipynb", "s2", 602, "still running", 3, 1<<20, 0)
 	live.Status = cellwatch.StatusRunning
 	return append(recs, live)
 }
@@ -81,6 +81,7 @@ func TestRenderContent(t *testing.T) {
 		{"cell source is escaped", !strings.Contains(out, "<script>") && strings.Contains(out, "&lt;script&gt;alert(1)&lt;/script&gt;")},
 		{"one timeline per notebook", strings.Count(out, `<svg class="timeline"`) == 2},
 		{"notebooks named, unnamed last", strings.Index(out, "<h2>train.ipynb</h2>") < strings.Index(out, "<h2>(unnamed notebook)</h2>")},
+		{"path under the notebook's name", strings.Contains(out, "<code>projects/churn/train.ipynb</code>")},
 		{"live snapshot left out", !strings.Contains(out, "still running")},
 		{"memory limit drawn", strings.Contains(out, "limit 8.0 GiB")},
 		{"two runs marked", strings.Contains(out, ">run 2</text>")},

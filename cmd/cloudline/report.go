@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/cloudline/cloudline/cellwatch"
 	"github.com/cloudline/cloudline/report"
 )
 
@@ -57,14 +58,13 @@ func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	path := *file
 	if path == "" {
-		p, err := reportHistoryPath()
-		if err != nil {
-			fmt.Fprintf(stderr, "cloudline report: %v\n", err)
-			return 2
-		}
-		path = p
+		path = cellwatch.DefaultHistoryPath()
 	}
-	records, err := reportHistory(path, *notebook)
+	if !historyExists(path) && !historyExists(path+".1") { // .1: the rotated part
+		fmt.Fprintf(stderr, "cloudline report: no history at %s (cloudline writes it while its kernel runs cells)\n", path)
+		return 2
+	}
+	records, err := cellwatch.ReadHistory(path, *notebook, 0)
 	if err != nil {
 		fmt.Fprintf(stderr, "cloudline report: %v\n", err)
 		return 2
@@ -119,4 +119,9 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
+}
+
+func historyExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
