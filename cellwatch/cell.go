@@ -20,6 +20,7 @@ type cell struct {
 	base     baseline
 	errName  string    // ename of an error output
 	reply    Status    // from execute_reply; "" = not seen yet
+	measured bool      // running in the kernel: baseline taken, sampled
 	lastAt   time.Time // last process sample
 	lastCPU  time.Duration
 	gpuAt    time.Time
@@ -40,7 +41,12 @@ func (w *Watcher) handle(m *kernel.Message) {
 	}
 	switch m.MsgType {
 	case "execute_input":
+		// The kernel starts running the code now; until then the request
+		// waited in its queue (run all), and its measurement starts here.
 		c.rec.Started = w.msgTime(m)
+		if !c.measured {
+			w.startMeasuring(c, c.rec.Started)
+		}
 	case "stream":
 		var s struct {
 			Text string `json:"text"`
@@ -152,9 +158,14 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		Requested: w.msgTime(m),
 		Status:    StatusRunning,
 	}}
-	alone := len(rs.cells) == 0
 	rs.cells[m.MsgID] = c
-	w.startMeasuring(c, alone)
+	if mf, err := rs.proc.Machine(w.PID, rs.dir); err == nil {
+		c.rec.Machine = mf
+	}
+	c.rec.ListenPorts = slices.Clone(rs.ports)
+	if c.rec.Silent {
+		w.startMeasuring(c, c.rec.Requested) // no execute_input will come
+	}
 	if err := rs.busy.set(true); err != nil {
 		rs.log.Warn("cellwatch: busy marker", "err", err)
 	}

@@ -26,12 +26,14 @@ type baseline struct {
 	seen   map[string]bool // files listed in the record
 }
 
-// startMeasuring takes the baseline of a new cell. When no other cell runs
-// it resets the peak counters of the tree first, root before the scan for
-// children, so the kernel's allocations are caught from the start.
-func (w *Watcher) startMeasuring(c *cell, alone bool) {
+// startMeasuring takes the baseline of a cell the kernel starts running.
+// When no other cell is measured it resets the peak counters of the tree
+// first, root before the scan for children, so the cell's allocations are
+// caught from the start.
+func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	rs := w.run
-	now := c.rec.Requested
+	alone := len(w.measuredCells()) == 0
+	c.measured = true
 	c.base = baseline{pids: map[int]bool{}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}
 	if m, err := rs.proc.Machine(w.PID, rs.dir); err == nil {
 		c.rec.Machine = m
@@ -39,7 +41,6 @@ func (w *Watcher) startMeasuring(c *cell, alone bool) {
 	} else {
 		rs.log.Debug("cellwatch: machine facts", "err", err)
 	}
-	c.rec.ListenPorts = slices.Clone(rs.ports)
 	c.lastAt = now
 	rs.fastTill = rs.now().Add(fastFor)
 	if w.PID <= 0 {
@@ -114,7 +115,8 @@ func (w *Watcher) readProcs(files bool) []ProcSample {
 // tick says whether a CellTick follows.
 func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	rs := w.run
-	if len(rs.cells) == 0 {
+	cells := w.measuredCells()
+	if len(cells) == 0 {
 		return
 	}
 	var procs []ProcSample
@@ -144,7 +146,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		rs.log.Debug("cellwatch: machine facts", "err", err)
 	}
 	others := rs.busy.others()
-	for _, c := range rs.cells {
+	for _, c := range cells {
 		c.apply(procs, m, now)
 		c.rec.OtherBusy = max(c.rec.OtherBusy, others)
 		c.rec.Progress = c.out.progress()
@@ -157,7 +159,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	// (a little early is fine: tickers drift).
 	if tick && now.Sub(rs.tickAt) >= rs.tickEach*9/10 {
 		rs.tickAt = now
-		for _, c := range w.sortedCells() {
+		for _, c := range cells {
 			w.emit(CellTick, &c.rec)
 		}
 	}
@@ -257,7 +259,7 @@ func (w *Watcher) checkPorts() {
 // mergeGPU folds a GPU sample into the running cells: peak memory and
 // utilisation, and the time spent saturated.
 func (w *Watcher) mergeGPU(g *GPU, now time.Time) {
-	for _, c := range w.run.cells {
+	for _, c := range w.measuredCells() {
 		if c.rec.GPU == nil {
 			cp := *g
 			c.rec.GPU = &cp
@@ -273,7 +275,7 @@ func (w *Watcher) mergeGPU(g *GPU, now time.Time) {
 	}
 }
 
-// sortedCells returns the running cells, oldest first.
+// sortedCells returns the cells, oldest first.
 func (w *Watcher) sortedCells() []*cell {
 	cells := make([]*cell, 0, len(w.run.cells))
 	for _, c := range w.run.cells {
@@ -281,4 +283,9 @@ func (w *Watcher) sortedCells() []*cell {
 	}
 	slices.SortFunc(cells, func(a, b *cell) int { return a.rec.Requested.Compare(b.rec.Requested) })
 	return cells
+}
+
+// measuredCells returns the cells the kernel is running, oldest first.
+func (w *Watcher) measuredCells() []*cell {
+	return slices.DeleteFunc(w.sortedCells(), func(c *cell) bool { return !c.measured })
 }

@@ -27,6 +27,9 @@ var (
 // (lines and \r-separated updates) are parsed.
 const maxSegments = 200
 
+// maxTail bounds the text parsed per output chunk: its last 64 kB.
+const maxTail = 64 << 10
+
 // outputParser follows one cell's output. Not safe for concurrent use.
 type outputParser struct {
 	epoch, epochs int // from a Keras "Epoch N/M" line; 0 = none yet
@@ -38,6 +41,9 @@ type outputParser struct {
 // feed parses one chunk of output text seen at cell time elapsed. It
 // reports whether the progress or the metrics changed.
 func (p *outputParser) feed(text string, elapsed time.Duration) bool {
+	if len(text) > maxTail {
+		text = text[len(text)-maxTail:] // a flood of output: its end says most
+	}
 	segs := splitSegments(text)
 	if len(segs) > maxSegments {
 		segs = segs[len(segs)-maxSegments:]

@@ -119,7 +119,7 @@ func TestRealWatcher(t *testing.T) {
 
 	cell := func(id, code string, run func()) Record {
 		t.Helper()
-		h.feed(t, execRequest(t, id, code, false, time.Duration(len(id))))
+		h.feed(t, execRequest(t, id, code, false, 0), iopub(t, id, "execute_input", map[string]any{}, time.Millisecond))
 		run()
 		h.feed(t, idle(t, id, time.Second))
 		r, ok := h.ev.last(CellEnd)

@@ -185,7 +185,10 @@ const fastFor = time.Second
 // sampled faster, so that short-lived workers are seen.
 func (w *Watcher) schedule() {
 	rs := w.run
-	running := len(rs.cells) > 0
+	running := false
+	for _, c := range rs.cells {
+		running = running || c.measured
+	}
 	interval := rs.tickEach
 	if running && rs.fastEach > 0 && rs.now().Before(rs.fastTill) {
 		interval = min(interval, rs.fastEach)

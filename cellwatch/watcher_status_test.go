@@ -106,7 +106,7 @@ func TestWatcherChildExited(t *testing.T) {
 func TestWatcherPeakFallback(t *testing.T) {
 	h := startWatcher(t, nil)
 	h.fs.update(func(f *fakeSampler) { f.noReset = true })
-	h.feed(t, execRequest(t, "m", "x = make()", false, 0))
+	h.feed(t, execRequest(t, "m", "x = make()", false, 0), iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
 	h.fs.update(func(f *fakeSampler) {
 		p := f.procs[10]
 		p.RSS = 200 * mb // VmHWM still says 900 MB, from an earlier cell
@@ -209,7 +209,7 @@ func TestCellApplySaturation(t *testing.T) {
 }
 
 func TestMergeGPU(t *testing.T) {
-	w := &Watcher{run: &runState{cells: map[string]*cell{"m": {}}}}
+	w := &Watcher{run: &runState{cells: map[string]*cell{"m": {measured: true}, "queued": {}}}}
 	samples := []struct {
 		g    GPU
 		at   time.Duration
@@ -225,6 +225,9 @@ func TestMergeGPU(t *testing.T) {
 		r := w.run.cells["m"].rec
 		if r.GPUSaturated != s.sat || r.GPU.MemUsed != s.peak || r.GPU.UtilPercent < s.g.UtilPercent {
 			t.Errorf("at %v: saturated %v peak %d util %v", s.at, r.GPUSaturated, r.GPU.MemUsed, r.GPU.UtilPercent)
+		}
+		if w.run.cells["queued"].rec.GPU != nil {
+			t.Error("a cell waiting in the kernel's queue got GPU samples")
 		}
 	}
 }
@@ -250,6 +253,7 @@ func TestWatcherTicks(t *testing.T) {
 		}
 	})
 	h.feed(t, execRequest(t, "m", "train()", false, 0),
+		iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond),
 		iopub(t, "m", "stream", map[string]string{"name": "stdout", "text": "Epoch 2/4 loss=0.5\n"}, time.Second))
 	h.fs.update(func(f *fakeSampler) {
 		p := f.procs[10]
@@ -269,5 +273,43 @@ func TestWatcherTicks(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no CellTick with the new RSS, a GPU sample and progress")
 		}
+	}
+}
+
+// Run all: JupyterLab sends every request at once and the kernel queues
+// them. Each cell is measured from its own execute_input.
+func TestWatcherQueuedCells(t *testing.T) {
+	h := startWatcher(t, nil)
+	ms := time.Millisecond
+	setRSS := func(rss uint64) {
+		h.fs.update(func(f *fakeSampler) {
+			p := f.procs[10]
+			p.RSS, p.HWM = rss, max(p.HWM, rss)
+			f.procs[10] = p
+		})
+	}
+	h.feed(t, execRequest(t, "a", "big()", false, 0), execRequest(t, "b", "small()", false, ms))
+	h.feed(t, iopub(t, "a", "execute_input", map[string]any{}, 2*ms))
+	setRSS(500 * mb)
+	h.feed(t, idle(t, "a", 1000*ms))
+	setRSS(100 * mb) // big() freed its memory; VmHWM still says 500 MB
+	h.feed(t, iopub(t, "b", "execute_input", map[string]any{}, 1001*ms), idle(t, "b", 1100*ms))
+
+	h.ev.mu.Lock()
+	peaks := map[string]uint64{}
+	for _, e := range h.ev.evs {
+		if e.Kind == CellEnd {
+			peaks[e.Record.MsgID] = e.Record.PeakRSS
+			if e.Record.MsgID == "b" && e.Record.Wall != 99*ms {
+				t.Errorf("b's wall %v, want 99ms (from its execute_input)", e.Record.Wall)
+			}
+		}
+	}
+	h.ev.mu.Unlock()
+	if peaks["a"] != 500*mb || peaks["b"] != 100*mb {
+		t.Errorf("peaks a %d MB, b %d MB; want 500 and 100", peaks["a"]/mb, peaks["b"]/mb)
+	}
+	if !slices.Equal(h.fs.resets, []int{10, 10}) {
+		t.Errorf("resets %v, want one per cell", h.fs.resets)
 	}
 }

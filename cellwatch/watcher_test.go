@@ -101,8 +101,16 @@ func TestWatcherCell(t *testing.T) {
 		start.Status != StatusRunning || start.Notebook != "train.ipynb" || start.Session != "sess" || len(start.CodeHash) != 16 {
 		t.Errorf("CellStart record: %+v", start)
 	}
-	if !start.PeakExact || !slices.Equal(h.fs.resets, []int{10}) {
-		t.Errorf("peak reset: exact %v, resets %v", start.PeakExact, h.fs.resets)
+	if len(h.fs.resets) != 0 {
+		t.Errorf("peak reset before the kernel ran the cell: %v", h.fs.resets)
+	}
+	// The kernel starts running it (a queued request would wait here).
+	h.feed(t,
+		iopub(t, "m1", "status", map[string]string{"execution_state": "busy"}, 5*time.Millisecond),
+		iopub(t, "m1", "execute_input", map[string]any{"code": code, "execution_count": 1}, 10*time.Millisecond),
+	)
+	if !slices.Equal(h.fs.resets, []int{10}) {
+		t.Errorf("peak resets %v, want the kernel's", h.fs.resets)
 	}
 	if _, err := os.Stat(filepath.Join(h.dir, "busy", strconv.Itoa(os.Getpid()))); err != nil {
 		t.Errorf("busy marker while the cell runs: %v", err)
@@ -118,8 +126,6 @@ func TestWatcherCell(t *testing.T) {
 		f.machine.SwapUsed = 64 * mb
 	})
 	h.feed(t,
-		iopub(t, "m1", "status", map[string]string{"execution_state": "busy"}, 5*time.Millisecond),
-		iopub(t, "m1", "execute_input", map[string]any{"code": code, "execution_count": 1}, 10*time.Millisecond),
 		iopub(t, "m1", "stream", map[string]string{"name": "stderr", "text": "\r 50%|█████     | 5/10 [00:01<00:01, 5.00it/s]"}, 1010*time.Millisecond),
 		iopub(t, "m1", "stream", map[string]string{"name": "stdout", "text": "accuracy=0.91\nval_loss: 0.2\n"}, 1500*time.Millisecond),
 		iopub(t, "other", "stream", map[string]string{"name": "stdout", "text": "accuracy=0.1\n"}, 1500*time.Millisecond),
@@ -139,6 +145,7 @@ func TestWatcherCell(t *testing.T) {
 		got, want any
 	}{
 		{"status", r.Status, StatusOK},
+		{"exact peak", r.PeakExact, true},
 		{"started", r.Started, t0.Add(10 * time.Millisecond)},
 		{"ended", r.Ended, t0.Add(2010 * time.Millisecond)},
 		{"wall", r.Wall, 2 * time.Second},
