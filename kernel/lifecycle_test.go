@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +25,12 @@ func assertGone(t *testing.T, h *harness) {
 	}
 	if _, err := os.Stat(h.p.child.dir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("private connection-file directory left behind: %v", err)
+	}
+	if h.ci.Transport == "ipc" {
+		left, _ := filepath.Glob(h.ci.IP + "-*")
+		if len(left) != 0 {
+			t.Errorf("ipc socket files left behind: %v", left)
+		}
 	}
 }
 
