@@ -23,7 +23,7 @@ const HISTORY = need('HISTORY');
 const WORK_DIR = need('WORK_DIR');
 const ARTIFACTS = need('ARTIFACTS');
 const SCREENSHOT_DOC = process.env.SCREENSHOT_DOC || '';
-const KERNEL = 'Python 3 (cloudline)';
+const KERNEL = process.env.BROWSER_KERNEL || 'Python 3 (cloudline)'; // "Python 3 (ipykernel)": the plain kernel
 const WAIT = Number(process.env.BROWSER_WAIT_MS || 90_000); // bound of every wait
 
 let context;
@@ -99,33 +99,44 @@ async function outputText(i) {
 }
 
 // adviceIn returns, once cell i holds an output whose metadata names rule,
-// its index among the cell's outputs and its metadata.cloudline.
+// its index among the cell's outputs, its metadata.cloudline and the first
+// line of its text/plain.
 async function adviceIn(i, rule) {
   const handle = await page.waitForFunction(({ i, rule }) => {
     const nb = window.jupyterapp?.shell.currentWidget?.content;
     const outputs = nb?.widgets[i]?.model.outputs;
     for (let k = 0; outputs && k < outputs.length; k++) {
-      const meta = outputs.get(k).metadata?.cloudline;
-      if (meta?.rule === rule) return { index: k, meta };
+      const out = outputs.get(k);
+      const meta = out.metadata?.cloudline;
+      if (meta?.rule === rule) return { index: k, meta, heading: String(out.data['text/plain'] ?? '').split('\n')[0] };
     }
     return null;
   }, { i, rule }, { timeout: WAIT });
   return handle.jsonValue();
 }
 
-// statusLine returns the text of cell i's live status line (once it is
-// there and differs from `not`).
+// statusLine returns the visible text of cell i's live status line, the one
+// output whose metadata.cloudline.status is "live", once it is there and
+// its text differs from `not`. A second status line fails the wait.
 async function statusLine(i, not = null) {
   const handle = await page.waitForFunction(({ i, not }) => {
     const nb = window.jupyterapp?.shell.currentWidget?.content;
-    const node = nb?.widgets[i]?.node;
-    if (!node) return null;
-    const texts = [...node.querySelectorAll('.jp-OutputArea-output')].map((e) => e.innerText.trim());
-    const status = texts.filter((t) => /^cloudline\s+·/.test(t));
-    if (status.length !== 1 || status[0] === not) return null;
-    return status[0];
+    const cell = nb?.widgets[i];
+    if (!cell) return null;
+    const outputs = cell.model.outputs;
+    const live = [];
+    for (let k = 0; k < outputs.length; k++) {
+      if (outputs.get(k).metadata?.cloudline?.status === 'live') live.push(k);
+    }
+    if (live.length > 1) return { error: `${live.length} status lines` };
+    const node = cell.node.querySelectorAll('.jp-OutputArea-child')[live[0]];
+    const text = node?.innerText.trim();
+    if (!text || text === not) return null;
+    return { text };
   }, { i, not }, { timeout: WAIT });
-  return handle.jsonValue();
+  const { text, error } = await handle.jsonValue();
+  assert.equal(error, undefined, `cell ${i}: ${error}`);
+  return text;
 }
 
 uiTest(`a long cell in "${KERNEL}" gets a live status line and long-training advice`, async () => {
@@ -151,11 +162,13 @@ uiTest(`a long cell in "${KERNEL}" gets a live status line and long-training adv
   const updated = await statusLine(i, first);
   assert.notEqual(updated, first, 'the status line never changed');
 
-  const { index, meta } = await adviceIn(i, 'long-training');
+  const { index, meta, heading } = await adviceIn(i, 'long-training');
   assert.equal(meta.checkpoint, 'compute');
+  assert.equal(meta.evidence?.running, true, 'long-training was not posted while the cell ran');
   const shown = cells().nth(i).locator('.jp-OutputArea-child').nth(index);
   await shown.waitFor({ state: 'visible' });
-  assert.match(await shown.innerText(), /^cloudline:/, 'the advice is not rendered as cloudline advice');
+  assert.ok(heading && (await shown.innerText()).includes(heading),
+    `the advice on screen lacks its heading ${JSON.stringify(heading)}`);
 
   await waitDone(i);
   assert.match(await outputText(i), /training done/);
