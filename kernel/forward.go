@@ -2,8 +2,11 @@ package kernel
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"log"
+	"log/slog"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -37,6 +40,7 @@ func (p *Proxy) frontendToKernel(ch Channel, from, to zmq4.Socket) {
 			p.log.Warn("dropped message from frontend", "channel", ch.String(), "err", "replayed signature")
 			continue
 		}
+		p.trace(ch, FromFrontend, &f)
 		if ch != Stdin && bytes.Contains(f.Header, []byte(`"shutdown_request"`)) {
 			p.shutdown.Store(true)
 		}
@@ -60,8 +64,9 @@ func (p *Proxy) kernelToFrontend(ch Channel, from, to zmq4.Socket) {
 		if msg.Type == zmq4.CmdMsg {
 			continue
 		}
-		if p.Observe != nil {
-			if f, err := Parse(msg.Frames); err == nil {
+		if f, err := Parse(msg.Frames); err == nil {
+			p.trace(ch, FromKernel, &f)
+			if p.Observe != nil {
 				p.Observe(decode(&f, ch, FromKernel, time.Now()))
 			}
 		}
@@ -137,6 +142,16 @@ func heartbeat(rep zmq4.Socket) {
 			return
 		}
 	}
+}
+
+// trace logs a message's routing facts at debug level (never content).
+func (p *Proxy) trace(ch Channel, dir Direction, f *Frames) {
+	if !p.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	var h header
+	_ = json.Unmarshal(f.Header, &h)
+	p.log.Debug("message", "channel", ch.String(), "from", dir.String(), "type", h.MsgType, "id", h.MsgID, "idents", len(f.Idents))
 }
 
 func newID() string { return uuid.NewString() }
