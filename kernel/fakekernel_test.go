@@ -117,6 +117,9 @@ func (k *fakeKernel) waitSubscribed() {
 
 func (k *fakeKernel) serveShell() {
 	k.waitSubscribed()
+	// ipykernel 7 greets its subscriber (the proxy); the proxy must not
+	// pass this greeting on.
+	k.publish([]byte("{}"), "iopub_welcome", map[string]string{"subscription": ""})
 	handlers := map[string]func(req Frames, h header){
 		"kernel_info_request": k.kernelInfo,
 		"execute_request":     k.execute,

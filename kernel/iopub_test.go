@@ -109,7 +109,7 @@ func TestProxyIOPubWelcome(t *testing.T) {
 			welcomes++
 		}
 	}
-	if welcomes != 1 {
+	if welcomes != 1 { // ours; the kernel's own welcome is not forwarded
 		t.Errorf("first subscriber got %d welcomes, want 1", welcomes)
 	}
 }
