@@ -12,6 +12,7 @@ import json
 import os
 import queue
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -135,10 +136,19 @@ def collect_until(
             return msgs
 
 
+# Replies read while looking for another one, by client and channel: with
+# subshells, replies come out of order, so none may be dropped.
+_stashed: "weakref.WeakKeyDictionary[Any, dict[str, dict[str, Msg]]]" = weakref.WeakKeyDictionary()
+
+
 def get_reply(
     kc: BlockingKernelClient, msg_id: str, channel: str = "shell", timeout: float = CELL_TIMEOUT
 ) -> Msg:
-    """The reply to msg_id on shell or control (other replies are dropped)."""
+    """The reply to msg_id on shell or control. Replies to other requests
+    read meanwhile are kept for their own get_reply."""
+    stash = _stashed.setdefault(kc, {}).setdefault(channel, {})
+    if msg_id in stash:
+        return stash.pop(msg_id)
     get = kc.get_shell_msg if channel == "shell" else kc.get_control_msg
     deadline = time.monotonic() + timeout
     while True:
@@ -149,8 +159,11 @@ def get_reply(
             msg = get(timeout=min(left, 1.0))
         except queue.Empty:
             continue
-        if parent_id(msg) == msg_id:
+        pid = parent_id(msg)
+        if pid == msg_id:
             return msg
+        if pid:
+            stash[pid] = msg
 
 
 @dataclass
@@ -340,3 +353,33 @@ def ipykernel_pid(km: KernelManager) -> int:
         f"an ipykernel child of pid {root.pid}",
     )
     return kids[0].pid
+
+
+def release_when(flag: Path, pred: Callable[[Msg], bool]) -> Callable[[Msg], None]:
+    """An on_msg callback that creates `flag` (ending a hold_code cell) at
+    the first message matching pred."""
+
+    def on_msg(msg: Msg) -> None:
+        if pred(msg) and not flag.exists():
+            flag.touch()
+
+    return on_msg
+
+
+def kernel_session(msgs: list[Msg]) -> str:
+    """header.session of the kernel's own messages (its status messages)."""
+    for m in msgs:
+        if m["msg_type"] == "status":
+            return m["header"]["session"]
+    raise AssertionError("no status message to take the kernel session from")
+
+
+def index_of(msgs: list[Msg], pred: Callable[[Msg], bool], what: str) -> int:
+    for i, m in enumerate(msgs):
+        if pred(m):
+            return i
+    raise AssertionError(f"no {what} among {[m['msg_type'] for m in msgs]}")
+
+
+def stream_with(text: str) -> Callable[[Msg], bool]:
+    return lambda m: m["msg_type"] == "stream" and text in m["content"]["text"]

@@ -23,14 +23,11 @@ from kernelutil import (
     process_tree,
     run_ok,
     running_kernel,
+    stream_with,
     wait_for,
 )
 
 SLEEPER = "import time\nprint('sleeping', flush=True)\ntime.sleep(120)\nprint('not interrupted')"
-
-
-def is_stream(text: str):
-    return lambda m: m["msg_type"] == "stream" and text in m["content"]["text"]
 
 
 @pytest.fixture(scope="module", params=["signal", "message"])
@@ -44,7 +41,7 @@ def interrupt_kernel(request, kernel_name, kernel_name_msg, tmp_path_factory):
 def test_interrupt(interrupt_kernel, round_):
     km, kc = interrupt_kernel
     msg_id = kc.execute(SLEEPER)
-    collect_until(kc, msg_id, is_stream("sleeping"))
+    collect_until(kc, msg_id, stream_with("sleeping"))
     km.interrupt_kernel()
     msgs = collect_until_idle(kc, msg_id)
     reply = get_reply(kc, msg_id)
@@ -91,7 +88,7 @@ async def _kill_child_then_restart(kernel_name: str, cwd: str) -> tuple[int, int
         deadline = time.monotonic() + CELL_TIMEOUT
         while True:
             msg = await kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-            if msg["parent_header"].get("msg_id") == msg_id and is_stream("sleeping")(msg):
+            if msg["parent_header"].get("msg_id") == msg_id and stream_with("sleeping")(msg):
                 break
         victim = ipykernel_pid(km)
         old_root = km.provisioner.process.pid

@@ -1,0 +1,266 @@
+"""advisor through the real ipykernel (issue 4): one test per rule with its
+threshold lowered through kernel.json (`cloudline install --set`), checking
+the advice is an iopub display_data parented to the cell, carrying the
+kernel's session and metadata.cloudline.rule, sent before the cell's idle.
+
+Cells that must be running when advice arrives hold until the test sees the
+advice (hold_code + release_when), so nothing depends on timing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+import pytest
+
+from kernelutil import (
+    CELL_TIMEOUT,
+    Cell,
+    advice,
+    advice_rules,
+    cloudline_meta,
+    collect_until,
+    collect_until_idle,
+    history_file,
+    hold_code,
+    index_of,
+    ipykernel_pid,
+    is_advice,
+    is_live_status,
+    kernel_session,
+    read_history,
+    release_when,
+    run_cell,
+    run_ok,
+    running_kernel,
+    stream_with,
+    wait_for,
+)
+
+pytestmark = pytest.mark.cloudline
+
+MB = 1000 * 1000
+MiB = 1 << 20
+
+
+def check_advice(cell: Cell, rule: str) -> dict:
+    """The cell got exactly one advice `rule`, well formed; return its metadata."""
+    got = advice(cell.msgs, rule)
+    assert len(got) == 1, f"want one {rule} advice, got rules {advice_rules(cell.msgs)}"
+    msg = got[0]
+    assert msg["parent_header"]["msg_id"] == cell.msg_id
+    assert msg["header"]["session"] == kernel_session(cell.msgs), "advice must carry the kernel's session"
+    assert msg["header"]["msg_type"] == "display_data"
+    assert msg["header"]["version"] >= "5.3"
+    data = msg["content"]["data"]
+    assert data.get("text/markdown", "").strip() and data.get("text/plain", "").strip(), data
+    # Sent before the cell's idle: collect_until_idle stops at the idle.
+    assert cell.msgs[-1]["msg_type"] == "status"
+    return cloudline_meta(msg)
+
+
+def start(spec: str, cwd: Path, notebook_name: str):
+    return running_kernel(spec, cwd=cwd, env={"JPY_SESSION_NAME": notebook_name})
+
+
+def hold_until_advice(kc, flag: Path, rule: str, body: str = "") -> Cell:
+    """Run a cell that holds until `rule` advice arrives for it."""
+    return run_cell(
+        kc, hold_code(flag, body), on_msg=release_when(flag, lambda m: is_advice(m, rule))
+    )
+
+
+def test_long_training_arrives_while_the_cell_runs(cloudline_spec, workdir, notebook_name):
+    spec = cloudline_spec(training_time="2s")
+    flag = workdir / "release"
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = hold_until_advice(kc, flag, "long-training")
+    meta = check_advice(cell, "long-training")
+    assert meta.get("checkpoint")
+    at = index_of(cell.msgs, lambda m: is_advice(m, "long-training"), "long-training advice")
+    done = index_of(cell.msgs, stream_with("released"), "the cell's final output")
+    assert at < done, "long-training must be posted while the cell runs"
+
+
+def test_live_status_line_is_updated_in_place(cloudline_spec, workdir, notebook_name):
+    spec = cloudline_spec(live_after="1s")
+    flag = workdir / "release"
+    shown: dict[str, str] = {}
+
+    def on_msg(m):
+        tid = (m["content"].get("transient") or {}).get("display_id")
+        if is_live_status(m):
+            shown.setdefault("id", tid)
+        elif m["msg_type"] == "update_display_data" and tid and tid == shown.get("id"):
+            flag.touch()
+
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = run_cell(kc, hold_code(flag), on_msg=on_msg)
+    first = index_of(cell.msgs, is_live_status, "a live status display_data")
+    display_id = cell.msgs[first]["content"]["transient"]["display_id"]
+    update = index_of(
+        cell.msgs,
+        lambda m: m["msg_type"] == "update_display_data"
+        and m["content"]["transient"]["display_id"] == display_id,
+        "an update_display_data of the status line",
+    )
+    assert first < update
+    assert cell.msgs[first]["header"]["session"] == kernel_session(cell.msgs)
+
+
+def test_quick_cell_gets_nothing_injected(kernel_name, workdir, notebook_name):
+    with start(kernel_name, workdir, notebook_name) as (_, kc):
+        cell = run_ok(kc, "1 + 1")
+    assert [m["msg_type"] for m in cell.msgs] == ["status", "execute_input", "execute_result", "status"]
+
+
+def test_dataset_size(cloudline_spec, workdir, notebook_name):
+    spec = cloudline_spec(dataset_size="1MB")
+    (workdir / "data.bin").write_bytes(b"\1" * (5 * MiB))
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = run_ok(kc, "with open('data.bin', 'rb') as f:\n    n = len(f.read())\nprint(n)")
+    assert cell.stream().strip() == str(5 * MiB)
+    check_advice(cell, "dataset-size")
+
+
+def test_sensitive_paths(cloudline_spec, workdir, notebook_name):
+    spec = cloudline_spec(sensitive_paths="*secret*")
+    (workdir / "secret.csv").write_text("name,ssn\nalice,000-00-0000\n")
+    with start(spec, workdir, notebook_name) as (_, kc):
+        quiet = run_ok(kc, "x = 1")
+        cell = run_ok(kc, "with open('secret.csv') as f:\n    rows = f.read().splitlines()\nlen(rows)")
+    assert advice_rules(quiet.msgs) == []
+    check_advice(cell, "sensitive-data")
+    # The history remembers which advice the cell got.
+    recs = wait_for(
+        lambda: [r for r in read_history() if r.get("msg_id") == cell.msg_id],
+        f"the history record of {cell.msg_id} in {history_file()}",
+    )
+    assert "sensitive-data" in recs[0].get("advice", [])
+
+
+def test_sensitive_kernelspec_warns_on_the_first_cell(cloudline_spec, workdir, notebook_name):
+    spec = cloudline_spec(sensitive="true")
+    with start(spec, workdir, notebook_name) as (_, kc):
+        first = run_ok(kc, "x = 1")
+        second = run_ok(kc, "y = 2")
+    check_advice(first, "sensitive-data")
+    assert advice_rules(second.msgs) == [], "the start-up warning is given once"
+
+
+def test_local_serving(kernel_name, workdir, notebook_name):
+    serve = (
+        "import http.server, threading\n"
+        "srv = http.server.HTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)\n"
+        "threading.Thread(target=srv.serve_forever, daemon=True).start()\n"
+        "print('serving on', srv.server_address[1])"
+    )
+    with start(kernel_name, workdir, notebook_name) as (_, kc):
+        cells = [run_ok(kc, serve)]
+        # Ports are checked in the background too: the advice may come with
+        # the serving cell or with one of the next cells.
+        def seen():
+            if any(advice(c.msgs, "local-serving") for c in cells):
+                return True
+            cells.append(run_ok(kc, "pass"))
+            return False
+
+        wait_for(seen, "local-serving advice", interval=0.5)
+        run_ok(kc, "srv.shutdown()\nsrv.server_close()")
+    got = [c for c in cells if advice(c.msgs, "local-serving")]
+    check_advice(got[0], "local-serving")
+    assert sum(len(advice(c.msgs, "local-serving")) for c in cells) == 1
+
+
+def memory_limit() -> int:
+    """The effective memory limit: RAM, or a lower cgroup v2 memory.max."""
+    limit = psutil.virtual_memory().total
+    try:
+        raw = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if raw != "max":
+            limit = min(limit, int(raw))
+    except OSError:
+        pass
+    return limit
+
+
+def test_memory_pressure(cloudline_spec, workdir, notebook_name):
+    # Pressure at 250 MB; the cell's peak is its 450 MiB plus the kernel.
+    fraction = 250 * MB / memory_limit()
+    spec = cloudline_spec(memory_fraction=f"{fraction:.6f}")
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = run_ok(kc, f"blob = b'm' * ({450 * MiB})\ndel blob")
+    check_advice(cell, "memory-pressure")
+
+
+def test_projected_training(cloudline_spec, workdir, notebook_name):
+    # 1000 epochs of at least 50 ms: the projection is >= 50 s, over 20 s.
+    spec = cloudline_spec(training_time="20s")
+    flag = workdir / "release"
+    body = (
+        "import os, time\n"
+        "for epoch in range(1, 1001):\n"
+        f"    if os.path.exists({str(flag)!r}):\n"
+        "        break\n"
+        "    time.sleep(0.05)\n"
+        "    print(f'epoch {epoch}/1000', flush=True)\n"
+        "print('released', flush=True)\n"
+    )
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = run_cell(
+            kc, body, on_msg=release_when(flag, lambda m: is_advice(m, "projected-training"))
+        )
+    check_advice(cell, "projected-training")
+    at = index_of(cell.msgs, lambda m: is_advice(m, "projected-training"), "projected advice")
+    assert at < index_of(cell.msgs, stream_with("released"), "the final output")
+
+
+def test_disk_space(cloudline_spec, workdir, notebook_name):
+    # Warn unless 99.99 % of the disk is free: always true on a real disk.
+    spec = cloudline_spec(disk_free_fraction="0.9999")
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = run_ok(kc, "open('out.bin', 'wb').write(b'\\0' * (1 << 20))")
+    check_advice(cell, "disk-space")
+
+
+def test_parallel_load(cloudline_spec, workdir, notebook_name):
+    spec = cloudline_spec(training_time="2s", live_after="1s")
+    flag = workdir / "release"
+    (workdir / "a").mkdir()
+    (workdir / "b").mkdir()
+    with start(spec, workdir / "a", "a-" + notebook_name) as (_, ka), start(
+        spec, workdir / "b", "b-" + notebook_name
+    ) as (_, kb):
+        other = kb.execute(hold_code(flag))
+        collect_until(kb, other, lambda m: m["msg_type"] == "execute_input")
+        cell = run_cell(
+            ka, hold_code(flag), on_msg=release_when(flag, lambda m: is_advice(m, "parallel-load"))
+        )
+        flag.touch()
+        collect_until_idle(kb, other)
+    check_advice(cell, "parallel-load")
+
+
+def test_kernel_died_reaches_the_running_cell(kernel_name, workdir, notebook_name):
+    flag = workdir / "never"
+    with start(kernel_name, workdir, notebook_name) as (km, kc):
+        msg_id = kc.execute(hold_code(flag))
+        collect_until(kc, msg_id, lambda m: m["msg_type"] == "execute_input")
+        psutil.Process(ipykernel_pid(km)).kill()
+        msgs = collect_until(kc, msg_id, lambda m: is_advice(m, "kernel-died"), timeout=CELL_TIMEOUT)
+    died = msgs[-1]
+    assert died["header"]["session"] == kernel_session(msgs)
+    assert cloudline_meta(died)["rule"] == "kernel-died"
+
+
+@pytest.mark.skip(reason="needs minutes of all cores saturated (no threshold to lower); "
+                  "covered by the advisor's Go table tests")
+def test_compute_saturated():
+    pass
+
+
+@pytest.mark.skip(reason="no GPU on this machine; covered by cellwatch's fake nvidia-smi "
+                  "and the advisor's Go table tests")
+def test_gpu_saturated():
+    pass
+

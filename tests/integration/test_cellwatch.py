@@ -1,0 +1,127 @@
+"""cellwatch through the real ipykernel: per-cell peak memory of the kernel's
+process tree (children too), bytes read, and the history file with
+`cloudline history --json` (issue 3). Records are written after the cell's
+idle, off the forwarding path, so the tests poll the history with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import uuid
+
+import pytest
+
+from kernelutil import (
+    collect_until_idle,
+    get_reply,
+    history_file,
+    run_ok,
+    running_kernel,
+    wait_history,
+)
+
+pytestmark = pytest.mark.cloudline
+
+MB = 1000 * 1000
+MiB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def watched(kernel_name, tmp_path_factory):
+    """A cloudline kernel with default settings, shared by this module."""
+    cwd = tmp_path_factory.mktemp("watched")
+    with running_kernel(kernel_name, cwd=cwd, env={"JPY_SESSION_NAME": "cellwatch.ipynb"}) as (
+        km,
+        kc,
+    ):
+        yield kc, cwd
+
+
+def test_peak_memory_of_a_500mb_cell(watched):
+    kc, _ = watched
+    cell = run_ok(kc, f"blob = b'x' * ({500 * MiB})  # every page written\ndel blob")
+    rec = wait_history([cell.msg_id])[cell.msg_id]
+    assert 500 * MB <= rec["peak_rss_bytes"] < 800 * MB, rec
+
+
+def test_peak_memory_counts_a_multiprocessing_child(watched, tmp_path):
+    kc, _ = watched
+    flag = tmp_path / "release-child"
+    # The child allocates 300 MiB and holds it past the cell's end (until the
+    # test releases it), so the end-of-cell reading must include it.
+    code = (
+        "import multiprocessing as _mp, os as _os, time as _time\n"
+        "def _hold(ready, flag):\n"
+        f"    blob = b'y' * ({300 * MiB})\n"
+        "    ready.set()\n"
+        "    t0 = _time.monotonic()\n"
+        "    while not _os.path.exists(flag) and _time.monotonic() - t0 < 120:\n"
+        "        _time.sleep(0.05)\n"
+        "_ctx = _mp.get_context('fork')\n"
+        "_ready = _ctx.Event()\n"
+        f"_child = _ctx.Process(target=_hold, args=(_ready, {str(flag)!r}))\n"
+        "_child.start()\n"
+        "assert _ready.wait(60), 'child did not allocate'\n"
+        "print('child holds 300 MiB')\n"
+    )
+    cell = run_ok(kc, code)
+    try:
+        rec = wait_history([cell.msg_id])[cell.msg_id]
+    finally:
+        flag.touch()
+        run_ok(kc, "_child.join(60)\nassert _child.exitcode == 0, _child.exitcode")
+    assert rec["peak_rss_bytes"] >= 300 * MB, rec
+
+
+def test_bytes_read_of_a_100mb_file(watched):
+    kc, cwd = watched
+    size = 100 * MiB
+    with open(cwd / "hundred.bin", "wb") as f:
+        for _ in range(100):
+            f.write(b"\0" * MiB)
+    cell = run_ok(
+        kc,
+        "n = 0\n"
+        "with open('hundred.bin', 'rb') as f:\n"
+        "    while chunk := f.read(1 << 20):\n"
+        "        n += len(chunk)\n"
+        "print(n)",
+    )
+    assert cell.stream().strip() == str(size)
+    rec = wait_history([cell.msg_id])[cell.msg_id]
+    assert rec["read_bytes"] >= 100 * MB, rec
+
+
+def test_history_file_and_history_json(watched, jupyter_env):
+    kc, _ = watched
+    tags = [uuid.uuid4().hex for _ in range(2)]
+    ok = run_ok(kc, f"# history-check {tags[0]}\nx = sum(range(10))")
+    err_id = kc.execute(f"# history-check {tags[1]}\nraise ValueError('on purpose')")
+    collect_until_idle(kc, err_id)
+    assert get_reply(kc, err_id)["content"]["status"] == "error"
+
+    wait_history([ok.msg_id, err_id])
+    mode = stat.S_IMODE(history_file().stat().st_mode)
+    assert mode == 0o600, oct(mode)
+
+    p = subprocess.run(
+        [str(jupyter_env.cloudline()), "history", "--json"], capture_output=True, text=True
+    )
+    assert p.returncode == 0, p.stderr
+    recs = {}
+    for line in p.stdout.splitlines():
+        if line.strip():
+            r = json.loads(line)
+            recs[r.get("msg_id")] = r
+    assert ok.msg_id in recs and err_id in recs, f"history --json lacks the cells: {p.stdout[-2000:]}"
+    for msg_id, tag, status in [(ok.msg_id, tags[0], "ok"), (err_id, tags[1], "error")]:
+        r = recs[msg_id]
+        for key in ("msg_id", "first_line", "wall_s", "peak_rss_bytes", "read_bytes", "status"):
+            assert key in r, f"{key} missing from {r}"
+        assert tag in r["first_line"]
+        assert r["status"] == status
+        assert r["wall_s"] >= 0 and r["peak_rss_bytes"] > 0
+        assert isinstance(r.get("advice", []), list)
+
