@@ -201,3 +201,22 @@ func TestCheckpointOf(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderEscapesNames(t *testing.T) {
+	rec := history()[0]
+	rec.Notebook = `dir/<img src=x onerror=alert(1)>.ipynb`
+	rec.FirstLine = `"><svg onload=alert(2)>`
+	rec.Advice = []string{`x" onmouseover="alert(3)`}
+	var buf bytes.Buffer
+	if err := Render(&buf, []cellwatch.Record{rec}, Options{Source: "<b>h</b>"}); err != nil {
+		t.Fatalf("Render: %v", err)
+	}
+	out := buf.String()
+	for _, bad := range []string{"<img", "<svg onload", `" onmouseover="`, "<b>h</b>"} {
+		t.Run(bad, func(t *testing.T) {
+			if strings.Contains(out, bad) {
+				t.Errorf("page contains unescaped %q", bad)
+			}
+		})
+	}
+}
