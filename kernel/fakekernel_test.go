@@ -30,6 +30,13 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if os.Getenv(proxyHostEnv) == "1" {
+		if err := runProxyHost(os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "proxy host:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 

@@ -208,3 +208,23 @@ func TestProxyChildFailsToStart(t *testing.T) {
 		})
 	}
 }
+
+func TestProxyChildKilled(t *testing.T) {
+	h := startProxy(t, frontendInfo(t, "ipc"), nil)
+	c := dialClient(t, h.ci)
+	id, _ := c.execute("hang")
+	c.iopubIn.waitFor(t, "execute_input of the hanging cell", func(r received) bool {
+		return isType("execute_input")(r) && r.m.ParentMsgID == id
+	})
+	if err := syscall.Kill(h.pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	r := h.wait()
+	if r.err != nil {
+		t.Fatalf("Run: %v", r.err)
+	}
+	if r.exit.Signal != "SIGKILL" || r.exit.Code != 128+int(syscall.SIGKILL) || r.exit.Requested {
+		t.Errorf("exit = %+v, want killed by SIGKILL", r.exit)
+	}
+	assertGone(t, h)
+}
