@@ -34,6 +34,10 @@ func (w *Watcher) handle(m *kernel.Message) {
 	case "execute_request":
 		w.cellRequested(m)
 		return
+	case "debug_reply":
+		// The debugger may have just started debugpy: its ports are ours.
+		w.checkPorts(true)
+		return
 	}
 	c := w.run.cells[m.ParentMsgID]
 	if c == nil {
@@ -159,6 +163,11 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		Status:    StatusRunning,
 	}}
 	rs.cells[m.MsgID] = c
+	if !rs.portsKnown {
+		// No user code has run yet: what listens now is the kernel's.
+		rs.portsKnown = true
+		w.checkPorts(true)
+	}
 	if mf, err := rs.proc.Machine(w.PID, rs.dir); err == nil {
 		c.rec.Machine = mf
 	}
@@ -241,7 +250,7 @@ func (w *Watcher) awaitScan(c *cell) {
 func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string) {
 	rs := w.run
 	w.sampleAll(at, false)
-	w.checkPorts()
+	w.checkPorts(false)
 	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 	w.awaitScan(c)
 	if status == "" {

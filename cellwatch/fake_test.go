@@ -15,12 +15,13 @@ import (
 
 // fakeSampler is a process tree and a machine held in memory.
 type fakeSampler struct {
-	mu      sync.Mutex
-	procs   map[int]ProcSample
-	machine Machine
-	ports   []int
-	resets  []int
-	noReset bool // clear_refs is not writable
+	mu       sync.Mutex
+	procs    map[int]ProcSample
+	machine  Machine
+	ports    []int
+	resets   []int
+	cmdlines map[int]string // default: every process runs ipykernel (forks)
+	noReset  bool           // clear_refs is not writable
 }
 
 func (f *fakeSampler) update(fn func(f *fakeSampler)) {
@@ -61,6 +62,15 @@ func (f *fakeSampler) Proc(pid int, files bool) (ProcSample, error) {
 		p.Files = nil
 	}
 	return p, nil
+}
+
+func (f *fakeSampler) Cmdline(pid int) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.cmdlines[pid]; ok {
+		return c, nil
+	}
+	return "python\x00-m\x00ipykernel_launcher", nil
 }
 
 func (f *fakeSampler) ResetPeak(pid int) error {

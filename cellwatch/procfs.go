@@ -54,18 +54,23 @@ func parseStat(b []byte) (procStat, error) {
 	return procStat{PPID: ppid, CPU: time.Duration(ticks) * time.Second / clockTicks}, nil
 }
 
-// parseStatus returns VmRSS and VmHWM from /proc/PID/status, in bytes.
-// Kernel threads and zombies have neither; both are then zero.
-func parseStatus(b []byte) (rss, hwm uint64) {
+// parseStatus returns VmRSS, VmHWM and RssAnon+RssShmem from
+// /proc/PID/status, in bytes. Kernel threads and zombies have none; all
+// are then zero.
+func parseStatus(b []byte) (rss, hwm, anon uint64) {
 	for line := range bytes.Lines(b) {
 		switch {
 		case bytes.HasPrefix(line, []byte("VmRSS:")):
 			rss = kbField(line[len("VmRSS:"):])
 		case bytes.HasPrefix(line, []byte("VmHWM:")):
 			hwm = kbField(line[len("VmHWM:"):])
+		case bytes.HasPrefix(line, []byte("RssAnon:")):
+			anon += kbField(line[len("RssAnon:"):])
+		case bytes.HasPrefix(line, []byte("RssShmem:")):
+			anon += kbField(line[len("RssShmem:"):])
 		}
 	}
-	return rss, hwm
+	return rss, hwm, anon
 }
 
 // kbField parses "   1234 kB" into bytes.

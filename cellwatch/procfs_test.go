@@ -32,13 +32,13 @@ func TestParseStat(t *testing.T) {
 }
 
 func TestParseStatus(t *testing.T) {
-	rss, hwm := parseStatus([]byte("Name:\tpython\nVmHWM:\t  600000 kB\nVmRSS:\t  120000 kB\n"))
-	if rss != 120000*1024 || hwm != 600000*1024 {
-		t.Errorf("rss, hwm = %d, %d", rss, hwm)
+	rss, hwm, anon := parseStatus([]byte("Name:\tpython\nVmHWM:\t  600000 kB\nVmRSS:\t  120000 kB\nRssAnon:\t  100000 kB\nRssFile:\t 19000 kB\nRssShmem:\t 1000 kB\n"))
+	if rss != 120000*1024 || hwm != 600000*1024 || anon != 101000*1024 {
+		t.Errorf("rss, hwm, anon = %d, %d, %d", rss, hwm, anon)
 	}
-	rss, hwm = parseStatus([]byte("Name:\tkthreadd\nState:\tS\n"))
-	if rss != 0 || hwm != 0 {
-		t.Errorf("kernel thread: rss, hwm = %d, %d, want 0", rss, hwm)
+	rss, hwm, anon = parseStatus([]byte("Name:\tkthreadd\nState:\tS\n"))
+	if rss != 0 || hwm != 0 || anon != 0 {
+		t.Errorf("kernel thread: rss, hwm, anon = %d, %d, %d, want 0", rss, hwm, anon)
 	}
 }
 

@@ -23,6 +23,8 @@ type Sampler interface {
 	// Proc reads one process, its open files only when files is set. A
 	// vanished process is ErrGone.
 	Proc(pid int, files bool) (ProcSample, error)
+	// Cmdline returns the process's command line, NUL-separated.
+	Cmdline(pid int) (string, error)
 	// ResetPeak resets the process's peak RSS (VmHWM) to its current RSS.
 	ResetPeak(pid int) error
 	// Machine reads the machine facts; pid picks the cgroup, dir the
@@ -37,6 +39,7 @@ type ProcSample struct {
 	PID, PPID  int
 	CPU        time.Duration // user+system, reaped children included
 	RSS, HWM   uint64        // VmRSS, VmHWM in bytes
+	Anon       uint64        // RssAnon + RssShmem: the part a fork inherits mapped
 	IO         bool          // /proc/PID/io was readable
 	RChar      uint64        // bytes passed to read calls (reaped children included)
 	WChar      uint64
@@ -171,7 +174,7 @@ func (s *ProcSampler) Proc(pid int, files bool) (ProcSample, error) {
 	if b, err = os.ReadFile(s.proc(dir, "status")); err != nil {
 		return ProcSample{}, gone(err)
 	}
-	p.RSS, p.HWM = parseStatus(b)
+	p.RSS, p.HWM, p.Anon = parseStatus(b)
 	if b, err = os.ReadFile(s.proc(dir, "io")); err == nil {
 		if io, err := parseIO(b); err == nil {
 			p.IO = true
@@ -223,6 +226,15 @@ func dataFile(link string) bool {
 		}
 	}
 	return true
+}
+
+// Cmdline reads /proc/PID/cmdline.
+func (s *ProcSampler) Cmdline(pid int) (string, error) {
+	b, err := os.ReadFile(s.proc(strconv.Itoa(pid), "cmdline"))
+	if err != nil {
+		return "", gone(err)
+	}
+	return string(b), nil
 }
 
 // ResetPeak writes 5 to /proc/PID/clear_refs (Linux >= 4.0, same user).

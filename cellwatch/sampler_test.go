@@ -88,7 +88,7 @@ func TestProcSamplerProc(t *testing.T) {
 		pid  int
 		want ProcSample
 	}{
-		{100, ProcSample{PID: 100, PPID: 1, CPU: 3150 * time.Millisecond, RSS: 120000 << 10, HWM: 600000 << 10,
+		{100, ProcSample{PID: 100, PPID: 1, CPU: 3150 * time.Millisecond, RSS: 120000 << 10, HWM: 600000 << 10, Anon: 100000 << 10,
 			IO: true, RChar: 100 << 20, WChar: 2048, ReadBytes: 4096, Files: []string{data}}},
 		{101, ProcSample{PID: 101, PPID: 100, CPU: time.Second, RSS: 280000 << 10, HWM: 307200 << 10, Files: []string{data}}},
 		{102, ProcSample{PID: 102, PPID: 101, CPU: 20 * time.Millisecond, RSS: 1000 << 10, HWM: 1200 << 10,
@@ -105,7 +105,7 @@ func TestProcSamplerProc(t *testing.T) {
 			}
 			got.Files, tt.want.Files = nil, nil
 			if got.PID != tt.want.PID || got.PPID != tt.want.PPID || got.CPU != tt.want.CPU || got.RSS != tt.want.RSS ||
-				got.HWM != tt.want.HWM || got.IO != tt.want.IO || got.RChar != tt.want.RChar || got.WChar != tt.want.WChar ||
+				got.HWM != tt.want.HWM || got.Anon != tt.want.Anon || got.IO != tt.want.IO || got.RChar != tt.want.RChar || got.WChar != tt.want.WChar ||
 				got.ReadBytes != tt.want.ReadBytes || got.WriteBytes != tt.want.WriteBytes {
 				t.Errorf("got %+v\nwant %+v", got, tt.want)
 			}

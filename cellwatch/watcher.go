@@ -75,7 +75,7 @@ type Watcher struct {
 	FastEvery   time.Duration // during a cell's first second; 0 = 50 ms, < 0 = SampleEvery
 	GPUEvery    time.Duration // GPU samples while a cell runs; 0 = 1 s
 	PortsEvery  time.Duration // idle check of listening ports; 0 = 5 s, < 0 = never
-	IgnorePorts []int         // ports never reported (the kernel's own ZMQ ports)
+	IgnorePorts []int         // ports never reported (the kernel's ZMQ ports); those listening before the first cell and after a debug_reply are added
 	QueueSize   int           // outputs queued before they are dropped; 0 = 4096
 	Scan        ScanLimits    // bounds of the code path scan
 
@@ -164,6 +164,8 @@ func interesting(m *kernel.Message) (output, ok bool) {
 			return false, m.MsgType == "execute_request"
 		}
 		return false, m.MsgType == "execute_reply"
+	case kernel.Control:
+		return false, m.Direction == kernel.FromKernel && m.MsgType == "debug_reply"
 	case kernel.IOPub:
 		if m.Direction != kernel.FromKernel || m.ParentMsgType != "execute_request" {
 			return false, false

@@ -313,3 +313,30 @@ func TestWatcherQueuedCells(t *testing.T) {
 		t.Errorf("resets %v, want one per cell", h.fs.resets)
 	}
 }
+
+// A forked worker maps its parent's pages: summing RSS would count the
+// parent's data twice.
+func TestWatcherForkedWorkerShared(t *testing.T) {
+	h := startWatcher(t, nil)
+	h.fs.update(func(f *fakeSampler) {
+		f.procs[10] = ProcSample{PID: 10, PPID: 1, RSS: 500 * mb, HWM: 500 * mb}
+	})
+	h.feed(t, execRequest(t, "m", "DataLoader(ds, num_workers=1)", false, 0), iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
+	// The worker is born (seen by the end sample of a first cell) ...
+	h.fs.update(func(f *fakeSampler) {
+		f.procs[11] = ProcSample{PID: 11, PPID: 10, RSS: 500 * mb, HWM: 500 * mb}
+	})
+	h.feed(t, idle(t, "m", 100*time.Millisecond))
+	if r, _ := h.ev.last(CellEnd); r.PeakRSS != 500*mb {
+		t.Errorf("fresh fork: peak %d MB, want 500 (the parent's pages once)", r.PeakRSS/mb)
+	}
+	// ... and then allocates 300 MB of its own.
+	h.feed(t, execRequest(t, "n", "next(it)", false, time.Second), iopub(t, "n", "execute_input", map[string]any{}, time.Second))
+	h.fs.update(func(f *fakeSampler) {
+		f.procs[11] = ProcSample{PID: 11, PPID: 10, RSS: 800 * mb, HWM: 800 * mb}
+	})
+	h.feed(t, idle(t, "n", 2*time.Second))
+	if r, _ := h.ev.last(CellEnd); r.PeakRSS != 800*mb || r.RSS != 800*mb {
+		t.Errorf("worker grew 300 MB: peak %d MB rss %d MB, want 800", r.PeakRSS/mb, r.RSS/mb)
+	}
+}

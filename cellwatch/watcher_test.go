@@ -122,6 +122,7 @@ func TestWatcherCell(t *testing.T) {
 		f.procs[10] = ProcSample{PID: 10, PPID: 1, CPU: 3 * time.Second, RSS: 500 * mb, HWM: 520 * mb, IO: true,
 			RChar: 1000 + 100*mb, WChar: 10, Files: []string{filepath.Join(h.dir, "history.sqlite"), data}}
 		f.procs[11] = ProcSample{PID: 11, PPID: 10, CPU: time.Second, RSS: 250 * mb, HWM: 300 * mb, IO: true, RChar: 5}
+		f.cmdlines = map[int]string{11: "python3\x00worker.py"} // ran exec: shares nothing
 		f.ports = []int{5555, 8080}
 		f.machine.SwapUsed = 64 * mb
 	})
