@@ -25,9 +25,10 @@ func DefaultBusyDir() string {
 
 // busyMarker is this process's marker in dir.
 type busyMarker struct {
-	dir string
-	pid int
-	on  bool
+	dir  string
+	pid  int
+	on   bool
+	made bool // dir exists
 }
 
 // set creates (busy) or removes (idle) the marker.
@@ -43,8 +44,11 @@ func (b *busyMarker) set(busy bool) error {
 		}
 		return nil
 	}
-	if err := os.MkdirAll(b.dir, 0o700); err != nil {
-		return fmt.Errorf("busy dir: %w", err)
+	if !b.made {
+		if err := os.MkdirAll(b.dir, 0o700); err != nil {
+			return fmt.Errorf("busy dir: %w", err)
+		}
+		b.made = true
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {

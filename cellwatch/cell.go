@@ -168,17 +168,13 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		rs.portsKnown = true
 		w.checkPorts(true)
 	}
-	if mf, err := rs.proc.Machine(w.PID, rs.dir); err == nil {
+	if mf, err := w.machine(c.rec.Requested); err == nil {
 		c.rec.Machine = mf
 	}
 	c.rec.ListenPorts = slices.Clone(rs.ports)
 	if c.rec.Silent {
 		w.startMeasuring(c, c.rec.Requested) // no execute_input will come
 	}
-	if err := rs.busy.set(true); err != nil {
-		rs.log.Warn("cellwatch: busy marker", "err", err)
-	}
-	c.rec.OtherBusy = rs.busy.others()
 	if strings.ContainsAny(content.Code, `'"`) && len(pathLiterals(content.Code)) > 0 {
 		ctx, cancel := context.WithCancel(rs.ctx)
 		c.scan = cancel
@@ -250,7 +246,9 @@ func (w *Watcher) awaitScan(c *cell) {
 func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string) {
 	rs := w.run
 	w.sampleAll(at, false)
-	w.checkPorts(false)
+	if rs.now().Sub(rs.portsAt) >= time.Second {
+		w.checkPorts(false) // a quick cell's server binds later: the idle check finds it
+	}
 	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 	w.awaitScan(c)
 	if status == "" {

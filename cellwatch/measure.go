@@ -35,7 +35,7 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	alone := len(w.measuredCells()) == 0
 	c.measured = true
 	c.base = baseline{pids: map[int]bool{}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}
-	if m, err := rs.proc.Machine(w.PID, rs.dir); err == nil {
+	if m, err := w.machine(now); err == nil {
 		c.rec.Machine = m
 		c.swapBase = m.SwapUsed
 	} else {
@@ -57,10 +57,14 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 		c.base.exact[pid] = true
 	}
 	reset(w.PID)
-	if tree, err := rs.proc.Tree(w.PID); err == nil {
-		rs.tree, rs.treeAt = tree, now
-	} else if len(rs.tree) == 0 {
-		rs.tree = []int{w.PID}
+	// A tree scanned within the last second (the previous cell of a run
+	// all) is reused; a child born since counts as born in this cell.
+	if d := now.Sub(rs.treeAt); d < 0 || d >= time.Second || len(rs.tree) == 0 {
+		if tree, err := rs.proc.Tree(w.PID); err == nil {
+			rs.tree, rs.treeAt = tree, now
+		} else if len(rs.tree) == 0 {
+			rs.tree = []int{w.PID}
+		}
 	}
 	for _, pid := range rs.tree[1:] {
 		reset(pid)
@@ -198,10 +202,13 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	}
 	var procs []ProcSample
 	if w.PID > 0 {
-		// The tree is rescanned every time: children born since (a
+		// The tree is rescanned every tick: children born since (a
 		// multiprocessing worker) count from their first sample, with
-		// their VmHWM since birth.
-		if tree, err := rs.proc.Tree(w.PID); err == nil {
+		// their VmHWM since birth. The end of a quick cell reuses the scan
+		// from its start.
+		if now.Sub(rs.treeAt) < rs.fastEach && !tick {
+			// fresh enough
+		} else if tree, err := rs.proc.Tree(w.PID); err == nil {
 			for _, pid := range tree {
 				if !slices.Contains(rs.tree, pid) {
 					rs.fastTill = rs.now().Add(fastFor) // a new worker: watch it closely
@@ -218,13 +225,25 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		}
 		procs = w.readProcs(files)
 	}
-	m, err := rs.proc.Machine(w.PID, rs.dir)
+	m, err := w.machine(now)
 	if err != nil {
 		rs.log.Debug("cellwatch: machine facts", "err", err)
 	}
-	others := rs.busy.others()
+	// Busy markers are for cells that run a while: a quick cell is over
+	// before its first tick and leaves no trace.
+	others := 0
+	if tick {
+		if err := rs.busy.set(true); err != nil {
+			rs.log.Warn("cellwatch: busy marker", "err", err)
+		}
+		others = rs.busy.others()
+	}
+	if tick && w.portsEvery() > 0 && rs.now().Sub(rs.portsAt) >= w.portsEvery() {
+		w.checkPorts(false) // a cell serving a model runs until interrupted
+	}
 	for _, c := range cells {
 		c.apply(procs, m, now)
+		c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 		c.rec.OtherBusy = max(c.rec.OtherBusy, others)
 		c.rec.Progress = c.out.progress()
 		c.rec.Metrics = c.out.metrics
@@ -240,6 +259,21 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 			w.emit(CellTick, &c.rec)
 		}
 	}
+}
+
+// machine reads the machine facts, reusing a reading younger than 50 ms
+// (a quick cell's request, start and end come within a few ms).
+func (w *Watcher) machine(now time.Time) (Machine, error) {
+	rs := w.run
+	if d := now.Sub(rs.machineAt); d >= 0 && d < 50*time.Millisecond && rs.machineFacts.TotalRAM > 0 {
+		return rs.machineFacts, nil
+	}
+	m, err := rs.proc.Machine(w.PID, rs.dir)
+	if err != nil {
+		return m, err
+	}
+	rs.machineFacts, rs.machineAt = m, now
+	return m, nil
 }
 
 // apply folds one sample of the tree into the cell.
@@ -328,6 +362,7 @@ func (w *Watcher) checkPorts(own bool) {
 		}
 		rs.tree, rs.treeAt = tree, now
 	}
+	rs.portsAt = now
 	ports, err := rs.proc.ListenPorts(rs.tree)
 	if err != nil {
 		rs.log.Debug("cellwatch: listening ports", "err", err)

@@ -13,33 +13,36 @@ import (
 
 // runState is the Watcher's state owned by the Run goroutine.
 type runState struct {
-	proc       Sampler
-	now        func() time.Time
-	log        *slog.Logger
-	dir        string
-	ctx        context.Context
-	cells      map[string]*cell
-	tree       []int          // the kernel's process tree, last scanned
-	treeAt     time.Time      // when
-	filesAt    time.Time      // open files last listed
-	ports      []int          // listening ports, last checked, the kernel's own left out
-	ownPorts   map[int]bool   // the kernel's own ports (IgnorePorts and more)
-	portsKnown bool           // own ports taken before the first cell
-	shared     map[int]uint64 // pid -> memory shared with its parent (readProcs)
-	cmdlines   map[int]string // pid -> command line, for the tree's processes
-	busy       busyMarker
-	scans      chan scanResult
-	history    chan Record
-	gpuWake    chan struct{}
-	gpuOut     chan *GPU
-	gpuOn      atomic.Bool // cells run: the GPU poller samples
-	dropped    uint64      // last logged
-	ticker     *time.Ticker
-	interval   time.Duration // the ticker's
-	tickEach   time.Duration // SampleEvery
-	fastEach   time.Duration // FastEvery, <= 0 = off
-	fastTill   time.Time     // sample every fastEach until then
-	tickAt     time.Time     // last CellTick
+	proc         Sampler
+	now          func() time.Time
+	log          *slog.Logger
+	dir          string
+	ctx          context.Context
+	cells        map[string]*cell
+	tree         []int          // the kernel's process tree, last scanned
+	treeAt       time.Time      // when
+	filesAt      time.Time      // open files last listed
+	ports        []int          // listening ports, last checked, the kernel's own left out
+	ownPorts     map[int]bool   // the kernel's own ports (IgnorePorts and more)
+	portsKnown   bool           // own ports taken before the first cell
+	portsAt      time.Time      // last ports check
+	shared       map[int]uint64 // pid -> memory shared with its parent (readProcs)
+	cmdlines     map[int]string // pid -> command line, for the tree's processes
+	busy         busyMarker
+	machineFacts Machine   // last read
+	machineAt    time.Time // when
+	scans        chan scanResult
+	history      chan Record
+	gpuWake      chan struct{}
+	gpuOut       chan *GPU
+	gpuOn        atomic.Bool // cells run: the GPU poller samples
+	dropped      uint64      // last logged
+	ticker       *time.Ticker
+	interval     time.Duration // the ticker's
+	tickEach     time.Duration // SampleEvery
+	fastEach     time.Duration // FastEvery, <= 0 = off
+	fastTill     time.Time     // sample every fastEach until then
+	tickAt       time.Time     // last CellTick
 }
 
 type scanResult struct {

@@ -148,17 +148,42 @@ func TestWatcherSilentAndAdvice(t *testing.T) {
 }
 
 func TestWatcherOtherBusy(t *testing.T) {
-	h := startWatcher(t, nil)
+	ticks := make(chan Record, 1)
+	h := startWatcher(t, func(w *Watcher) {
+		w.SampleEvery = time.Millisecond
+		w.OnEvent = func(ev Event) {
+			if ev.Kind == CellTick {
+				select {
+				case ticks <- ev.Record:
+				default:
+				}
+			}
+		}
+	})
 	busy := filepath.Join(h.dir, "busy")
 	if err := os.MkdirAll(busy, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	// Another kernel (our parent stands in: a live pid) is busy.
 	if err := os.WriteFile(filepath.Join(busy, strconv.Itoa(os.Getppid())), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.feed(t, execRequest(t, "m", "x", false, 0), idle(t, "m", time.Millisecond))
-	if r, _ := h.ev.last(CellEnd); r.OtherBusy != 1 {
-		t.Errorf("other busy = %d, want 1", r.OtherBusy)
+	own := filepath.Join(busy, strconv.Itoa(os.Getpid()))
+	h.feed(t, execRequest(t, "m", "x", false, 0), iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
+	select {
+	case r := <-ticks:
+		if r.OtherBusy != 1 {
+			t.Errorf("other busy = %d, want 1", r.OtherBusy)
+		}
+		if _, err := os.Stat(own); err != nil {
+			t.Errorf("own marker while the cell runs: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no CellTick")
+	}
+	h.feed(t, idle(t, "m", time.Second))
+	if _, err := os.Stat(own); !os.IsNotExist(err) {
+		t.Errorf("own marker after the cell: %v", err)
 	}
 }
 
