@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -190,19 +189,6 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 	w.emit(CellStart, &c.rec)
 }
 
-// firstLine is the first non-blank line of code, trimmed to 120 bytes.
-func firstLine(code string) string {
-	for line := range strings.Lines(code) {
-		if line = strings.TrimSpace(line); line != "" {
-			if len(line) > 120 {
-				line = line[:120]
-			}
-			return line
-		}
-	}
-	return ""
-}
-
 // mergeScan stores a finished code scan in its cell.
 func (w *Watcher) mergeScan(r scanResult) {
 	c := w.run.cells[r.msgID]
@@ -294,36 +280,4 @@ func (w *Watcher) kernelDied(signal string) {
 	for _, c := range w.sortedCells() {
 		w.cellEnded(c, now, StatusKernelDied, signal)
 	}
-}
-
-// cloneRecord deep-copies r so an event's receiver may keep it.
-func cloneRecord(r *Record) Record {
-	c := *r
-	c.Files = slices.Clone(r.Files)
-	c.CodePaths = slices.Clone(r.CodePaths)
-	c.ListenPorts = slices.Clone(r.ListenPorts)
-	c.Advice = slices.Clone(r.Advice)
-	c.Metrics = maps.Clone(r.Metrics)
-	if r.GPU != nil {
-		g := *r.GPU
-		c.GPU = &g
-	}
-	if r.Progress != nil {
-		p := *r.Progress
-		c.Progress = &p
-	}
-	c.WallS, c.CPUS = c.Wall.Seconds(), c.CPU.Seconds()
-	return c
-}
-
-// union merges two sorted port lists.
-func union(a, b []int) []int {
-	out := slices.Clone(a)
-	for _, p := range b {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	slices.Sort(out)
-	return out
 }

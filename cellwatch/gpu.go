@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // GPUReader samples the GPUs. The Watcher calls it from one goroutine at a
@@ -82,4 +84,60 @@ func parseNvidiaSMI(b []byte) (*GPU, error) {
 // saturated reports whether the GPU is at least 90% busy or 90% full.
 func (g *GPU) saturated() bool {
 	return g.UtilPercent >= 90 || (g.MemTotal > 0 && float64(g.MemUsed) >= 0.9*float64(g.MemTotal))
+}
+
+// pollGPU samples the GPU every GPUEvery while wake says cells run.
+func (w *Watcher) pollGPU(ctx context.Context, gpu GPUReader, on *atomic.Bool, wake <-chan struct{}, out chan *GPU) {
+	every := w.GPUEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	active := false
+	t := time.NewTimer(every)
+	defer t.Stop()
+	for {
+		var tc <-chan time.Time
+		if active {
+			tc = t.C
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-tc:
+		}
+		if active = on.Load(); !active {
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		g, err := gpu.ReadGPU(rctx)
+		cancel()
+		if err == nil {
+			select {
+			case <-out: // replace an unread sample
+			default:
+			}
+			out <- g
+		}
+		t.Reset(every)
+	}
+}
+
+// mergeGPU folds a GPU sample into the running cells: peak memory and
+// utilisation, and the time spent saturated.
+func (w *Watcher) mergeGPU(g *GPU, now time.Time) {
+	for _, c := range w.measuredCells() {
+		if c.rec.GPU == nil {
+			cp := *g
+			c.rec.GPU = &cp
+		} else {
+			c.rec.GPU.Devices, c.rec.GPU.MemTotal = g.Devices, g.MemTotal
+			c.rec.GPU.MemUsed = max(c.rec.GPU.MemUsed, g.MemUsed)
+			c.rec.GPU.UtilPercent = max(c.rec.GPU.UtilPercent, g.UtilPercent)
+		}
+		if g.saturated() && !c.gpuAt.IsZero() {
+			c.rec.GPUSaturated += now.Sub(c.gpuAt)
+		}
+		c.gpuAt = now
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -153,6 +154,15 @@ func readLines(r io.Reader, notebook string, recs []Record) ([]Record, error) {
 		}
 		if err != nil {
 			return recs, err
+		}
+	}
+}
+
+// writeHistory appends finished records until ch is closed.
+func (w *Watcher) writeHistory(path string, ch <-chan Record, log *slog.Logger) {
+	for r := range ch {
+		if err := AppendHistory(path, r, w.HistoryMaxBytes); err != nil {
+			log.Warn("cellwatch: history", "err", err)
 		}
 	}
 }

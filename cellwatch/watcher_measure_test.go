@@ -1,0 +1,72 @@
+package cellwatch
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+// Run all: JupyterLab sends every request at once and the kernel queues
+// them. Each cell is measured from its own execute_input.
+func TestWatcherQueuedCells(t *testing.T) {
+	h := startWatcher(t, nil)
+	ms := time.Millisecond
+	setRSS := func(rss uint64) {
+		h.fs.update(func(f *fakeSampler) {
+			p := f.procs[10]
+			p.RSS, p.HWM = rss, max(p.HWM, rss)
+			f.procs[10] = p
+		})
+	}
+	h.feed(t, execRequest(t, "a", "big()", false, 0), execRequest(t, "b", "small()", false, ms))
+	h.feed(t, iopub(t, "a", "execute_input", map[string]any{}, 2*ms))
+	setRSS(500 * mb)
+	h.feed(t, idle(t, "a", 1000*ms))
+	setRSS(100 * mb) // big() freed its memory; VmHWM still says 500 MB
+	h.feed(t, iopub(t, "b", "execute_input", map[string]any{}, 1001*ms), idle(t, "b", 1100*ms))
+
+	h.ev.mu.Lock()
+	peaks := map[string]uint64{}
+	for _, e := range h.ev.evs {
+		if e.Kind == CellEnd {
+			peaks[e.Record.MsgID] = e.Record.PeakRSS
+			if e.Record.MsgID == "b" && e.Record.Wall != 99*ms {
+				t.Errorf("b's wall %v, want 99ms (from its execute_input)", e.Record.Wall)
+			}
+		}
+	}
+	h.ev.mu.Unlock()
+	if peaks["a"] != 500*mb || peaks["b"] != 100*mb {
+		t.Errorf("peaks a %d MB, b %d MB; want 500 and 100", peaks["a"]/mb, peaks["b"]/mb)
+	}
+	if !slices.Equal(h.fs.resets, []int{10, 10}) {
+		t.Errorf("resets %v, want one per cell", h.fs.resets)
+	}
+}
+
+// A forked worker maps its parent's pages: summing RSS would count the
+// parent's data twice.
+func TestWatcherForkedWorkerShared(t *testing.T) {
+	h := startWatcher(t, nil)
+	h.fs.update(func(f *fakeSampler) {
+		f.procs[10] = ProcSample{PID: 10, PPID: 1, RSS: 500 * mb, HWM: 500 * mb}
+	})
+	h.feed(t, execRequest(t, "m", "DataLoader(ds, num_workers=1)", false, 0), iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
+	// The worker is born (seen by the end sample of a first cell) ...
+	h.fs.update(func(f *fakeSampler) {
+		f.procs[11] = ProcSample{PID: 11, PPID: 10, RSS: 500 * mb, HWM: 500 * mb}
+	})
+	h.feed(t, idle(t, "m", 100*time.Millisecond))
+	if r, _ := h.ev.last(CellEnd); r.PeakRSS != 500*mb {
+		t.Errorf("fresh fork: peak %d MB, want 500 (the parent's pages once)", r.PeakRSS/mb)
+	}
+	// ... and then allocates 300 MB of its own.
+	h.feed(t, execRequest(t, "n", "next(it)", false, time.Second), iopub(t, "n", "execute_input", map[string]any{}, time.Second))
+	h.fs.update(func(f *fakeSampler) {
+		f.procs[11] = ProcSample{PID: 11, PPID: 10, RSS: 800 * mb, HWM: 800 * mb}
+	})
+	h.feed(t, idle(t, "n", 2*time.Second))
+	if r, _ := h.ev.last(CellEnd); r.PeakRSS != 800*mb || r.RSS != 800*mb {
+		t.Errorf("worker grew 300 MB: peak %d MB rss %d MB, want 800", r.PeakRSS/mb, r.RSS/mb)
+	}
+}
