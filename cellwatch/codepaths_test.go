@@ -98,3 +98,16 @@ func TestScanCodeBounded(t *testing.T) {
 		t.Errorf("full scan: got %+v, want 500 bytes", full)
 	}
 }
+
+func FuzzStringLiterals(f *testing.F) {
+	for _, s := range []string{`pd.read_csv("a.csv")`, `f"{x}"`, "'''a\n'''", `r"\"`, `"unterminated`, "b'x' # 'c'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		for _, lit := range pathLiterals(code) { // must not panic
+			if lit == "" || len(lit) > 1024 {
+				t.Errorf("literal %q passed the filter", lit)
+			}
+		}
+	})
+}

@@ -135,3 +135,16 @@ func TestParseClock(t *testing.T) {
 		}
 	}
 }
+
+func FuzzOutputParser(f *testing.F) {
+	f.Add("\r 45%|████▌     | 450/1000 [01:02<01:15,  7.20it/s]")
+	f.Add("Epoch 3/10\n 50/100 [=====>....] - loss: 0.3")
+	f.Add("step 0 of 0\nepoch 5/0 accuracy=1e400")
+	f.Fuzz(func(t *testing.T, text string) {
+		var p outputParser
+		p.feed(text, time.Minute)
+		if pr := p.progress(); pr != nil && (pr.Fraction < 0 || pr.Fraction > 1) {
+			t.Errorf("fraction %v out of [0, 1]", pr.Fraction)
+		}
+	})
+}

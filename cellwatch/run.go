@@ -60,6 +60,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		return errors.New("cellwatch: Run called twice")
 	}
 	defer close(w.runDone)
+	defer w.stopped.Store(true)
 	rs := w.newRunState(ctx)
 	w.run = rs
 
@@ -110,7 +111,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-tickC:
 			w.sampleAll(rs.now(), true)
 		case <-portC:
-			if len(rs.cells) == 0 {
+			if len(w.measuredCells()) == 0 { // else the ticks check them
 				w.checkPorts(false)
 			}
 		case r := <-rs.scans:

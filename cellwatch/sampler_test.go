@@ -212,3 +212,34 @@ func TestCgroupLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestProcSamplerTreeFollowsChanges(t *testing.T) {
+	root, _ := fakeProc(t)
+	s := &ProcSampler{Root: root}
+	if tree, _ := s.Tree(100); !slices.Equal(tree, []int{100, 101, 102}) {
+		t.Fatalf("first scan: %v", tree)
+	}
+	// 102 exits; 103 is born, a child of 100.
+	if err := os.RemoveAll(filepath.Join(root, "102")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(root, "103"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stat := "103 (python3) R 100 100 100 0 -1 0 0 0 0 0 1 0 0 0 20 0 1 0 9 0 0\n"
+	if err := os.WriteFile(filepath.Join(root, "103", "stat"), []byte(stat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if tree, _ := s.Tree(100); !slices.Equal(tree, []int{100, 101, 103}) {
+		t.Errorf("after changes: %v, want [100 101 103]", tree)
+	}
+	if err := os.WriteFile(filepath.Join(root, "103", "cmdline"), []byte("python3\x00-c\x00work()\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Cmdline(103); err != nil || c != "python3\x00-c\x00work()\x00" {
+		t.Errorf("Cmdline(103) = %q, %v", c, err)
+	}
+	if _, err := s.Cmdline(102); !errors.Is(err, ErrGone) {
+		t.Errorf("Cmdline of a gone pid: %v", err)
+	}
+}

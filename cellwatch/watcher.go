@@ -15,7 +15,7 @@ type EventKind int
 // Event kinds, in the order a cell sees them.
 const (
 	CellStart EventKind = iota + 1 // execute_request seen
-	CellTick                       // a sample while the cell runs (every SampleEvery)
+	CellTick                       // a sample while the kernel runs the cell (every SampleEvery)
 	CellEnd                        // its status idle seen, or the kernel died
 )
 
@@ -83,6 +83,7 @@ type Watcher struct {
 	notify   chan struct{} // cap 1: the queue has items
 	runDone  chan struct{} // closed when Run returns
 	started  atomic.Bool
+	stopped  atomic.Bool // Run returned: Observe keeps nothing more
 
 	mu        sync.Mutex // guards the fields below
 	queue     []item
@@ -132,7 +133,7 @@ func (w *Watcher) Observe(m *kernel.Message) {
 		return
 	}
 	output, ok := interesting(m)
-	if !ok {
+	if !ok || w.stopped.Load() {
 		return
 	}
 	w.init()
