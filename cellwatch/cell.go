@@ -47,6 +47,7 @@ func (w *Watcher) handle(m *kernel.Message) {
 		// The kernel starts running the code now; until then the request
 		// waited in its queue (run all), and its measurement starts here.
 		c.rec.Started = w.msgTime(m)
+		w.endReplied(c)
 		if !c.measured {
 			w.startMeasuring(c, c.rec.Started)
 		}
@@ -258,7 +259,7 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	c.rec.Progress = c.out.progress()
 	c.rec.Metrics = c.out.metrics
 	delete(rs.cells, c.rec.MsgID)
-	if len(rs.cells) == 0 {
+	if len(w.measuredCells()) == 0 {
 		if err := rs.busy.set(false); err != nil {
 			rs.log.Warn("cellwatch: busy marker", "err", err)
 		}
@@ -270,6 +271,18 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 		case rs.history <- c.rec:
 		default:
 			rs.log.Warn("cellwatch: history queue full, record dropped", "msg_id", c.rec.MsgID)
+		}
+	}
+}
+
+// endReplied ends the cells that got their execute_reply but whose idle
+// never came (a message lost on the way) when another cell starts: left
+// alone they would be sampled forever.
+func (w *Watcher) endReplied(next *cell) {
+	for _, c := range w.measuredCells() {
+		if c != next && c.reply != "" {
+			w.run.log.Debug("cellwatch: idle missing, cell ended at the next one's start", "msg_id", c.rec.MsgID)
+			w.cellEnded(c, next.rec.Started, "", "")
 		}
 	}
 }

@@ -212,6 +212,11 @@ func (w *Watcher) schedule() {
 		rs.ticker.Stop()
 		rs.ticker = nil
 	}
+	if !running {
+		if err := rs.busy.set(false); err != nil {
+			rs.log.Warn("cellwatch: busy marker", "err", err)
+		}
+	}
 	if running != rs.gpuOn.Load() {
 		rs.gpuOn.Store(running)
 		select {

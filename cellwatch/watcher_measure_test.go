@@ -70,3 +70,21 @@ func TestWatcherForkedWorkerShared(t *testing.T) {
 		t.Errorf("worker grew 300 MB: peak %d MB rss %d MB, want 800", r.PeakRSS/mb, r.RSS/mb)
 	}
 }
+
+// A lost idle must not leave a cell sampled forever: the next cell's start
+// ends it with its reply's status.
+func TestWatcherLostIdle(t *testing.T) {
+	h := startWatcher(t, nil)
+	ms := time.Millisecond
+	h.feed(t, execRequest(t, "a", "x", false, 0), iopub(t, "a", "execute_input", map[string]any{}, ms),
+		execReply(t, "a", map[string]string{"status": "ok"}, 5*ms)) // its idle is lost
+	h.feed(t, execRequest(t, "b", "y", false, 10*ms), iopub(t, "b", "execute_input", map[string]any{}, 11*ms))
+	r, ok := h.ev.last(CellEnd)
+	if !ok || r.MsgID != "a" || r.Status != StatusOK || !r.Ended.Equal(t0.Add(11*ms)) {
+		t.Errorf("cell a: ended %v, %+v", ok, r)
+	}
+	h.feed(t, idle(t, "b", 20*ms))
+	if r, _ := h.ev.last(CellEnd); r.MsgID != "b" {
+		t.Errorf("last end %q, want b", r.MsgID)
+	}
+}
