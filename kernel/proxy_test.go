@@ -10,9 +10,23 @@ import (
 )
 
 func TestProxyExecuteRoundTrip(t *testing.T) {
-	for _, transport := range []string{"ipc", "tcp"} {
-		t.Run(transport, func(t *testing.T) {
-			h := startProxy(t, frontendInfo(t, transport), nil)
+	tests := []struct {
+		name, transport, scheme string
+		unsigned                bool
+	}{
+		{name: "ipc", transport: "ipc", scheme: "hmac-sha256"},
+		{name: "tcp", transport: "tcp", scheme: "hmac-sha256"},
+		{name: "sha512", transport: "ipc", scheme: "hmac-sha512"},
+		{name: "unsigned", transport: "ipc", scheme: "hmac-sha256", unsigned: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ci := frontendInfo(t, tt.transport)
+			ci.SignatureScheme = tt.scheme
+			if tt.unsigned {
+				ci.Key = ""
+			}
+			h := startProxy(t, ci, nil)
 			a := dialClient(t, h.ci)
 			b := dialClient(t, h.ci)
 
@@ -43,6 +57,11 @@ func TestProxyExecuteRoundTrip(t *testing.T) {
 					}
 					if err := c.cl.signer.Verify(&r.f); err != nil {
 						t.Errorf("%s: %v", r.m.MsgType, err)
+					}
+					if wantLen := map[string]int{"hmac-sha256": 64, "hmac-sha512": 128}[tt.scheme]; !tt.unsigned && len(r.f.Signature) != wantLen {
+						t.Errorf("%s signature of %d hex digits, want %d", r.m.MsgType, len(r.f.Signature), wantLen)
+					} else if tt.unsigned && len(r.f.Signature) != 0 {
+						t.Errorf("%s signed on an unsigned connection", r.m.MsgType)
 					}
 				}
 				reply := c.cl.shellIn.waitFor(t, "execute_reply", isReplyTo(c.id))
