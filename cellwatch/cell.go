@@ -233,9 +233,9 @@ func (w *Watcher) awaitScan(c *cell) {
 func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string) {
 	rs := w.run
 	w.sampleAll(at, false)
-	if rs.now().Sub(rs.portsAt) >= time.Second {
-		w.checkPorts(false) // a quick cell's server binds later: the idle check finds it
-	}
+	// Ports are not checked here: that would delay every cell's end, and
+	// a server a cell starts in a thread binds later anyway. The checks
+	// every PortsEvery (idle or not) find it for the next record.
 	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 	w.awaitScan(c)
 	if status == "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,6 +62,7 @@ type ProcSampler struct {
 	seen    map[int]uint64 // pid -> scan generation it was last listed in
 	gen     uint64
 	limits  cgroupCache
+	ports   portsCache
 }
 
 func (s *ProcSampler) proc(parts ...string) string {
@@ -254,7 +256,10 @@ func (s *ProcSampler) ResetPeak(pid int) error {
 }
 
 // ListenPorts matches the processes' socket inodes against the listening
-// sockets in the network namespace of the first of them.
+// sockets in the network namespace of the first of them. The TCP tables
+// are slow to read where there are many connections (~20 ms for 500), so
+// while the processes hold the same sockets the last answer is reused, for
+// at most portsTTL (a socket may start listening after it was created).
 func (s *ProcSampler) ListenPorts(pids []int) ([]int, error) {
 	if len(pids) == 0 {
 		return nil, nil
@@ -265,6 +270,13 @@ func (s *ProcSampler) ListenPorts(pids []int) ([]int, error) {
 	}
 	if len(inodes) == 0 {
 		return nil, nil
+	}
+	s.mu.Lock()
+	c := s.ports
+	s.mu.Unlock()
+	now := time.Now()
+	if c.pid == pids[0] && now.Sub(c.at) < portsTTL && maps.Equal(c.inodes, inodes) {
+		return slices.Clone(c.ports), nil
 	}
 	listening := map[uint64]int{}
 	read := false
@@ -286,5 +298,18 @@ func (s *ProcSampler) ListenPorts(pids []int) ([]int, error) {
 		}
 	}
 	slices.Sort(ports)
+	s.mu.Lock()
+	s.ports = portsCache{pid: pids[0], at: now, inodes: inodes, ports: slices.Clone(ports)}
+	s.mu.Unlock()
 	return ports, nil
+}
+
+// portsTTL bounds how long ListenPorts reuses an answer.
+const portsTTL = time.Minute
+
+type portsCache struct {
+	pid    int
+	at     time.Time
+	inodes map[uint64]bool
+	ports  []int
 }

@@ -88,3 +88,45 @@ func TestWatcherLostIdle(t *testing.T) {
 		t.Errorf("last end %q, want b", r.MsgID)
 	}
 }
+
+// Listening ports: the kernel's own (its ZMQ ports, and those open before
+// the first cell) are left out; a server a cell starts is reported.
+func TestWatcherListenPorts(t *testing.T) {
+	ticks := make(chan Record, 1)
+	var h *harness
+	h = startWatcher(t, func(w *Watcher) {
+		w.SampleEvery, w.PortsEvery = time.Millisecond, time.Millisecond
+		w.OnEvent = func(ev Event) {
+			h.ev.add(ev)
+			if ev.Kind == CellTick {
+				select {
+				case ticks <- ev.Record:
+				default:
+				}
+			}
+		}
+	})
+	h.fs.update(func(f *fakeSampler) { f.ports = []int{5555, 7000} }) // ZMQ, IOPub event pipe
+	h.feed(t, execRequest(t, "m", "threading.Thread(target=app.run).start()", false, 0),
+		iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
+	h.fs.update(func(f *fakeSampler) { f.ports = []int{5555, 7000, 8080} })
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case r := <-ticks:
+			if len(r.ListenPorts) == 0 {
+				continue
+			}
+			if !slices.Equal(r.ListenPorts, []int{8080}) {
+				t.Fatalf("ports %v, want [8080]", r.ListenPorts)
+			}
+			h.feed(t, idle(t, "m", time.Second))
+			if end, _ := h.ev.last(CellEnd); !slices.Equal(end.ListenPorts, []int{8080}) {
+				t.Errorf("CellEnd ports %v, want [8080]", end.ListenPorts)
+			}
+			return
+		case <-deadline:
+			t.Fatal("the server's port never showed up")
+		}
+	}
+}

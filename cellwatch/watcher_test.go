@@ -159,7 +159,6 @@ func TestWatcherCell(t *testing.T) {
 		{"read", r.ReadBytes, uint64(100*mb + 5)},
 		{"write", r.WriteBytes, uint64(10)},
 		{"files (history.sqlite was open before)", r.Files, []FileUse{{data, 2048}}},
-		{"ports (the kernel's own left out)", r.ListenPorts, []int{8080}},
 		{"code paths", r.CodePaths, []FileUse{{"data.csv", 2048}}},
 		{"code bytes", r.CodeBytes, int64(2048)},
 		{"swap growth", r.SwapGrowth, uint64(64 * mb)},
