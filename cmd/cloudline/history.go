@@ -21,7 +21,7 @@ notebook and first line, wall time, peak memory against the memory limit,
 data read and the advice given.
 
   --notebook NAME  only this notebook (as the history names it)
-  --last N         only the last N cells (default 20; 0 = all)
+  --last N         only the last N cells (default: 20 in the table, all with --json; 0 = all)
   --json           one JSON object per line, as stored, instead of a table
   --file HISTORY   history file (default: $XDG_STATE_HOME/cloudline/history.jsonl)
 `
@@ -50,6 +50,11 @@ func runHistory(_ context.Context, args []string, stdout, stderr io.Writer) int 
 	if *last < 0 {
 		fmt.Fprintf(stderr, "cloudline history: --last must be 0 or more, not %d\n", *last)
 		return 2
+	}
+	lastSet := false
+	fs.Visit(func(f *flag.Flag) { lastSet = lastSet || f.Name == "last" })
+	if *asJSON && !lastSet {
+		*last = 0 // a program reading the JSON gets everything unless it asks
 	}
 	path := *file
 	if path == "" {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,6 +100,20 @@ func TestHistoryJSONAndFilters(t *testing.T) {
 				t.Errorf("ids %v, want %v", ids, tt.want)
 			}
 		})
+	}
+}
+
+func TestHistoryDefaultLast(t *testing.T) {
+	var recs []cellwatch.Record
+	for i := range 25 {
+		recs = append(recs, histRec(fmt.Sprintf("m%d", i), "a.ipynb", "x", time.Second))
+	}
+	path := histFile(t, recs...)
+	if _, out, _ := runHist(t, "--file", path); strings.Count(out, "\n") != 21 {
+		t.Errorf("table: %d lines, want a header and the last 20 cells", strings.Count(out, "\n"))
+	}
+	if _, out, _ := runHist(t, "--json", "--file", path); strings.Count(out, "\n") != 25 {
+		t.Errorf("--json: %d lines, want all 25 cells", strings.Count(out, "\n"))
 	}
 }
 
