@@ -150,3 +150,21 @@ func expectClosed(t *testing.T, conn net.Conn, what string) {
 		return
 	}
 }
+
+// TestProxySilentPeerDoesNotBlock connects to every zmq4 frontend socket
+// and says nothing: zmq4 runs handshakes inside its accept loop, so without
+// the guard's handshake deadline no later client could ever connect. This
+// test takes handshakeTimeout (10 s).
+func TestProxySilentPeerDoesNotBlock(t *testing.T) {
+	h := startProxy(t, frontendInfo(t, "ipc"), nil)
+	for _, port := range []int{h.ci.ShellPort, h.ci.ControlPort, h.ci.StdinPort, h.ci.HBPort} {
+		rawDial(t, h.ci, port) // silent until the test ends
+	}
+	c := dialClient(t, h.ci)
+	if info := c.kernelInfo(); info["status"] != "ok" {
+		t.Fatalf("kernel_info after silent peers: %v", info)
+	}
+	if got := heartbeat1(t, c.hb, "x"); got != "x" {
+		t.Fatalf("heartbeat after silent peers: %q", got)
+	}
+}
