@@ -109,6 +109,17 @@ func TestProxySurvivesHugeFrames(t *testing.T) {
 					expectClosed(t, conn, name)
 				}
 			}
+			// A frame cut short by a peer that goes away.
+			for name, port := range ports {
+				conn := rawDial(t, h.ci, port)
+				msg := append(greeting(), shortFrame(flagCommand, string(readyCommand(map[string]string{"Socket-Type": sockTypes[name]})))...)
+				msg = append(msg, 0, 100)
+				msg = append(msg, "only ten b"...)
+				if _, err := conn.Write(msg); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				conn.Close()
+			}
 			id, _ := c.execute("still serving")
 			c.idle(id)
 			if got := heartbeat1(t, c.hb, "alive"); got != "alive" {
