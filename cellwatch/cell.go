@@ -17,10 +17,11 @@ type cell struct {
 	rec      Record
 	out      outputParser
 	base     baseline
-	errName  string    // ename of an error output
-	reply    Status    // from execute_reply; "" = not seen yet
-	measured bool      // running in the kernel: baseline taken, sampled
-	lastAt   time.Time // last process sample
+	errName  string       // ename of an error output
+	reply    Status       // from execute_reply; "" = not seen yet
+	measured bool         // running in the kernel: baseline taken, sampled
+	early    map[int]bool // peaks reset when the request came (resetEarly)
+	lastAt   time.Time    // last process sample
 	lastCPU  time.Duration
 	gpuAt    time.Time
 	swapBase uint64
@@ -163,6 +164,11 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		Status:    StatusRunning,
 	}}
 	rs.cells[m.MsgID] = c
+	if len(rs.cells) == 1 && !c.rec.Silent {
+		// The kernel is idle: it runs this cell next, within a
+		// millisecond. Reset the peaks now, before anything slower.
+		w.resetEarly(c)
+	}
 	if !rs.portsKnown {
 		// No user code has run yet: what listens now is the kernel's.
 		rs.portsKnown = true

@@ -49,6 +49,10 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 		if !alone {
 			return
 		}
+		if c.early[pid] {
+			c.base.exact[pid] = true // reset already, when the request came
+			return
+		}
 		if err := rs.proc.ResetPeak(pid); err != nil {
 			rs.log.Debug("cellwatch: peak reset", "pid", pid, "err", err)
 			return
@@ -90,6 +94,28 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	c.rec.PeakExact = len(procs) > 0
 	for _, p := range procs {
 		c.rec.PeakExact = c.rec.PeakExact && c.base.exact[p.PID]
+	}
+}
+
+// resetEarly resets the peak counters of the tree as last scanned, root
+// first, when a request reaches an idle kernel: the watcher may be slower
+// to see the cell's execute_input than the cell is to allocate.
+func (w *Watcher) resetEarly(c *cell) {
+	rs := w.run
+	if w.PID <= 0 {
+		return
+	}
+	tree := rs.tree
+	if len(tree) == 0 {
+		tree = []int{w.PID}
+	}
+	c.early = map[int]bool{}
+	for _, pid := range tree {
+		if err := rs.proc.ResetPeak(pid); err != nil {
+			rs.log.Debug("cellwatch: peak reset", "pid", pid, "err", err)
+			continue
+		}
+		c.early[pid] = true
 	}
 }
 
