@@ -241,9 +241,10 @@ func wallSeconds(r cellwatch.Record) float64 {
 	return 0
 }
 
-// dataRead is what the cell read: the bytes the kernel read, or the size of
-// the files it opened when that is larger (reads served from the page cache
-// do not count as read bytes).
+// dataRead is the data the cell read: the bytes the kernel read from disk,
+// or, when larger, the size of the files it opened or of the existing paths
+// its code names (a read served from the page cache counts no disk bytes,
+// and a quick cell's open files may be gone before they are sampled).
 func dataRead(r cellwatch.Record) uint64 {
 	var files uint64
 	for _, f := range r.Files {
@@ -251,7 +252,7 @@ func dataRead(r cellwatch.Record) uint64 {
 			files += uint64(f.Bytes)
 		}
 	}
-	return max(r.ReadBytes, files)
+	return max(r.ReadBytes, files, uint64(max(r.CodeBytes, 0)))
 }
 
 func stamp(t time.Time) string {

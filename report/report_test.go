@@ -220,3 +220,23 @@ func TestRenderEscapesNames(t *testing.T) {
 		})
 	}
 }
+
+func TestDataRead(t *testing.T) {
+	tests := []struct {
+		name string
+		rec  cellwatch.Record
+		want uint64
+	}{
+		{"read bytes", cellwatch.Record{ReadBytes: 500}, 500},
+		{"opened files", cellwatch.Record{ReadBytes: 10, Files: []cellwatch.FileUse{{Path: "a", Bytes: 300}, {Path: "b", Bytes: 400}}}, 700},
+		{"paths in the code", cellwatch.Record{ReadBytes: 40, CodeBytes: 8 << 20}, 8 << 20},
+		{"negative sizes ignored", cellwatch.Record{Files: []cellwatch.FileUse{{Path: "a", Bytes: -1}}, CodeBytes: -5}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dataRead(tt.rec); got != tt.want {
+				t.Errorf("dataRead = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
