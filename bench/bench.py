@@ -141,6 +141,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: fewer rounds")
     ap.add_argument("--profile", metavar="DIR", help="write the cloudline kernel's CPU profile to DIR")
     ap.add_argument("--binary", default="bin/cloudline", help="for go tool pprof")
+    ap.add_argument("--cloud-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment of the measured cloudline kernel (repeatable), e.g. "
+                         "HOST_PROC=/nonexistent to see the proxy without its /proc sampling")
     a = ap.parse_args()
     q = a.quick
     rounds, per_round = (2, 25) if q else (10, 50)  # >= 500 cells per kernel when full
@@ -153,6 +156,8 @@ def main():
           f"{' (--quick)' if q else ''}")
     print(f"machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
           f"{platform.platform()}, Python {platform.python_version()}")
+    if a.cloud_env:
+        print(f"cloudline kernel environment: {' '.join(a.cloud_env)}")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     sys.stdout.flush()
 
@@ -161,7 +166,7 @@ def main():
     rows.append(bl.Row("start to first kernel_info reply", "ms", bl.median(st[a.plain]) * 1e3,
                        bl.median(st[a.cloud]) * 1e3, bl.Target("diff", 100)))
 
-    env = dict(os.environ)
+    env = dict(os.environ, **dict(kv.split("=", 1) for kv in a.cloud_env))
     prof = None
     if a.profile:
         os.makedirs(a.profile, exist_ok=True)

@@ -33,4 +33,6 @@ chmod 700 "$XDG_RUNTIME_DIR"
 
 bin/cloudline install --prefix "$tmp" --python "$py" --name cloudline-bench >/dev/null
 
-"$py" bench/bench.py --cloud cloudline-bench --binary bin/cloudline "$@"
+# ipykernel warns at every start that TCP is unencrypted: not news here.
+"$py" bench/bench.py --cloud cloudline-bench --binary bin/cloudline "$@" \
+  2> >(grep -v --line-buffered 'running over TCP without encryption' >&2)

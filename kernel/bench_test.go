@@ -1,16 +1,12 @@
 package kernel
 
-// Benchmarks of the forwarding path, with allocations:
+// Benchmarks of the per-message work on the forwarding path and of the
+// iopub send path, with allocations (the hop itself: bench_hop_test.go):
 //
 //	go test -run '^$' -bench . -benchmem ./kernel/
-//
-// BenchmarkHop compares a round trip through zmq4 alone (DEALER <-> ROUTER)
-// with the same round trip through the proxy's forwarding loops, so the
-// cost of our hop is measured apart from zmq4's.
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -20,8 +16,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/go-zeromq/zmq4"
 )
 
 var benchKey = []byte("a0436f6c-1916-498b-8eb9-e81ab9368e84")
@@ -229,95 +223,6 @@ func BenchmarkPubSend(b *testing.B) {
 				case <-time.After(time.Minute):
 					b.Fatalf("%d of %d messages arrived, %d dropped", sub.n.Load(), done, p.dropped.Load())
 				}
-			}
-		})
-	}
-}
-
-// benchEcho is a kernel stand-in: a ROUTER that sends every message back
-// to its sender, until the socket closes.
-func benchEcho(router zmq4.Socket) {
-	for {
-		msg, err := router.Recv()
-		if err != nil {
-			return
-		}
-		if msg.Type == zmq4.CmdMsg {
-			continue
-		}
-		if err := router.SendMulti(msg); err != nil {
-			return
-		}
-	}
-}
-
-func benchListen(b *testing.B, ctx context.Context, s zmq4.Socket) string {
-	b.Helper()
-	if err := s.Listen("tcp://127.0.0.1:0"); err != nil {
-		b.Fatal(err)
-	}
-	return "tcp://" + s.Addr().String()
-}
-
-func benchNoLog() zmq4.Option { return zmq4.WithLogger(discardLogger()) }
-
-// BenchmarkHop is one request/reply round trip (ns/op) of a shell-sized
-// message: "zmq4" is a client DEALER and an echoing ROUTER (2 hops);
-// "proxy" puts frontendToKernel and kernelToFrontend between them (4 hops,
-// plus Parse, Verify and the replay check); "proxy+observe" also decodes a
-// copy for an observer in both directions, as cloudline kernel does. Half
-// the difference between proxy and zmq4 is the cost of one extra hop.
-func BenchmarkHop(b *testing.B) {
-	for _, mode := range []string{"zmq4", "proxy", "proxy+observe"} {
-		b.Run(mode, func(b *testing.B) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			signer := benchSigner(b)
-			kernelR := zmq4.NewRouter(ctx, benchNoLog())
-			defer kernelR.Close()
-			target := benchListen(b, ctx, kernelR)
-			go benchEcho(kernelR)
-
-			if mode != "zmq4" {
-				p := &Proxy{signer: signer, log: slog.New(slog.DiscardHandler)}
-				if mode == "proxy+observe" {
-					p.Observe = func(*Message) {}
-				}
-				feR := zmq4.NewRouter(ctx, benchNoLog())
-				defer feR.Close()
-				kD := zmq4.NewDealer(ctx, benchNoLog(), zmq4.WithID(zmq4.SocketIdentity("bench-proxy")))
-				defer kD.Close()
-				if err := kD.Dial(target); err != nil {
-					b.Fatal(err)
-				}
-				target = benchListen(b, ctx, feR)
-				go p.frontendToKernel(Shell, feR, kD)
-				go p.kernelToFrontend(Shell, kD, feR)
-			}
-			client := zmq4.NewDealer(ctx, benchNoLog(), zmq4.WithID(zmq4.SocketIdentity("bench-client")))
-			defer client.Close()
-			if err := client.Dial(target); err != nil {
-				b.Fatal(err)
-			}
-			// Every message is new: the proxy drops replayed signatures.
-			msgs := make([]zmq4.Msg, b.N+1)
-			for i := range msgs {
-				msgs[i] = zmq4.NewMsgFrom(benchMessage(signer, nil, "execute_request",
-					fmt.Sprintf("m-%d", i), benchExecute)...)
-			}
-			roundTrip := func(m zmq4.Msg) {
-				if err := client.SendMulti(m); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := client.Recv(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			roundTrip(msgs[b.N]) // connections established
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := range b.N {
-				roundTrip(msgs[i])
 			}
 		})
 	}

@@ -1,0 +1,238 @@
+package kernel
+
+// BenchmarkHop compares a request/reply round trip through zmq4 alone
+// (DEALER <-> ROUTER) with the same round trip through the proxy's
+// forwarding loops, so the cost of our hop is measured apart from zmq4's;
+// the "+coalesce" modes measure a transport that cuts zmq4's syscalls.
+//
+//	go test -run '^$' -bench Hop -benchmem ./kernel/
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/go-zeromq/zmq4"
+	"github.com/go-zeromq/zmq4/transport"
+)
+
+// benchEcho is a kernel stand-in: a ROUTER that sends every message back
+// to its sender, until the socket closes.
+func benchEcho(router zmq4.Socket) {
+	for {
+		msg, err := router.Recv()
+		if err != nil {
+			return
+		}
+		if msg.Type == zmq4.CmdMsg {
+			continue
+		}
+		if err := router.SendMulti(msg); err != nil {
+			return
+		}
+	}
+}
+
+func benchListen(b *testing.B, scheme string, s zmq4.Socket) string {
+	b.Helper()
+	if err := s.Listen(scheme + "://127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	return scheme + "://" + s.Addr().String()
+}
+
+func benchNoLog() zmq4.Option { return zmq4.WithLogger(discardLogger()) }
+
+// BenchmarkHop is one request/reply round trip (ns/op) of a shell-sized
+// message: "zmq4" is a client DEALER and an echoing ROUTER (2 hops);
+// "proxy" puts frontendToKernel and kernelToFrontend between them (4 hops,
+// plus Parse, Verify and the replay check); "proxy+observe" also decodes a
+// copy for an observer in both directions, as cloudline kernel does. Half
+// the difference between proxy and zmq4 is the cost of one extra hop.
+func BenchmarkHop(b *testing.B) {
+	for _, mode := range []string{"zmq4", "proxy", "proxy+observe", "zmq4+coalesce", "proxy+coalesce"} {
+		b.Run(mode, func(b *testing.B) {
+			scheme := "tcp"
+			if strings.HasSuffix(mode, "+coalesce") {
+				benchRegisterTransport(b)
+				scheme = benchTransport
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			signer := benchSigner(b)
+			kernelR := zmq4.NewRouter(ctx, benchNoLog())
+			defer kernelR.Close()
+			target := benchListen(b, scheme, kernelR)
+			go benchEcho(kernelR)
+
+			if strings.HasPrefix(mode, "proxy") {
+				p := &Proxy{signer: signer, log: slog.New(slog.DiscardHandler)}
+				if mode == "proxy+observe" {
+					p.Observe = func(*Message) {}
+				}
+				feR := zmq4.NewRouter(ctx, benchNoLog())
+				defer feR.Close()
+				kD := zmq4.NewDealer(ctx, benchNoLog(), zmq4.WithID(zmq4.SocketIdentity("bench-proxy")))
+				defer kD.Close()
+				if err := kD.Dial(target); err != nil {
+					b.Fatal(err)
+				}
+				target = benchListen(b, scheme, feR)
+				go p.frontendToKernel(Shell, feR, kD)
+				go p.kernelToFrontend(Shell, kD, feR)
+			}
+			client := zmq4.NewDealer(ctx, benchNoLog(), zmq4.WithID(zmq4.SocketIdentity("bench-client")))
+			defer client.Close()
+			if err := client.Dial(target); err != nil {
+				b.Fatal(err)
+			}
+			// Every message is new: the proxy drops replayed signatures.
+			msgs := make([]zmq4.Msg, b.N+1)
+			for i := range msgs {
+				msgs[i] = zmq4.NewMsgFrom(benchMessage(signer, nil, "execute_request",
+					fmt.Sprintf("m-%d", i), benchExecute)...)
+			}
+			roundTrip := func(m zmq4.Msg) {
+				if err := client.SendMulti(m); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := client.Recv(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			roundTrip(msgs[b.N]) // connections established
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				roundTrip(msgs[i])
+			}
+		})
+	}
+}
+
+// A prototype measured by BenchmarkHop's "+coalesce" modes, not used by
+// the proxy: a zmq4 transport whose connections read through a buffer and
+// write each whole ZMTP message with one write. zmq4 v0.17.0 otherwise
+// costs two syscalls per frame in each direction: Conn.read reads the frame
+// header and the body separately from the bare net.Conn, and a ROUTER's
+// send (routerMWriter) rebuilds the message as non-multipart, so
+// Conn.SendMsg writes header and body of every frame separately (13 writes
+// for a 6-frame reply, each a TCP segment with TCP_NODELAY).
+
+const benchTransport = "cloudline-bench-tcp"
+
+var benchTransportOnce sync.Once
+
+func benchRegisterTransport(b *testing.B) {
+	benchTransportOnce.Do(func() {
+		if err := zmq4.RegisterTransport(benchTransport, coalesceTransport{}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+type coalesceTransport struct{}
+
+func (coalesceTransport) Dial(ctx context.Context, d transport.Dialer, addr string) (net.Conn, error) {
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return newCoalesceConn(c), nil
+}
+
+func (coalesceTransport) Listen(_ context.Context, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	return coalesceListener{ln}, err
+}
+
+func (coalesceTransport) Addr(ep string) (string, error) { return transport.New("tcp").Addr(ep) }
+
+type coalesceListener struct{ net.Listener }
+
+func (l coalesceListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return newCoalesceConn(c), nil
+}
+
+// coalesceConn follows the ZMTP framing of what is written to it (the
+// 64-byte greeting, then frames) and writes at the end of each message.
+type coalesceConn struct {
+	net.Conn
+	r       *bufio.Reader
+	mu      sync.Mutex // zmq4 writes from one goroutine per conn; be safe anyway
+	pending []byte
+	greet   int    // greeting bytes still to come
+	hdr     []byte // a frame header being collected
+	body    uint64 // body bytes still to come
+	last    bool   // the current frame ends a message (no MORE) or is a command
+}
+
+func newCoalesceConn(c net.Conn) *coalesceConn {
+	return &coalesceConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10), greet: 64}
+}
+
+func (c *coalesceConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *coalesceConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(p)
+	for len(p) > 0 {
+		switch {
+		case c.greet > 0:
+			k := min(c.greet, len(p))
+			c.pending, p, c.greet = append(c.pending, p[:k]...), p[k:], c.greet-k
+			if c.greet == 0 {
+				if err := c.flush(); err != nil {
+					return 0, err
+				}
+			}
+		case c.body > 0:
+			k := int(min(c.body, uint64(len(p))))
+			c.pending, p, c.body = append(c.pending, p[:k]...), p[k:], c.body-uint64(k)
+			if c.body == 0 && c.last {
+				if err := c.flush(); err != nil {
+					return 0, err
+				}
+			}
+		default:
+			c.hdr = append(c.hdr, p[0])
+			c.pending, p = append(c.pending, p[0]), p[1:]
+			want := 2
+			if c.hdr[0]&flagLong != 0 {
+				want = 9
+			}
+			if len(c.hdr) < want {
+				continue
+			}
+			c.body = uint64(c.hdr[1])
+			if want == 9 {
+				c.body = binary.BigEndian.Uint64(c.hdr[1:9])
+			}
+			c.last = c.hdr[0]&flagMore == 0 || c.hdr[0]&flagCommand != 0
+			c.hdr = c.hdr[:0]
+			if c.body == 0 && c.last {
+				if err := c.flush(); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	return n, nil
+}
+
+func (c *coalesceConn) flush() error {
+	_, err := c.Conn.Write(c.pending)
+	c.pending = c.pending[:0]
+	return err
+}
