@@ -12,10 +12,12 @@ package cellwatch
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,5 +136,82 @@ func BenchmarkCell(b *testing.B) {
 	b.StopTimer()
 	if ends != b.N {
 		b.Fatalf("%d cells ended, want %d", ends, b.N)
+	}
+}
+
+// BenchmarkListenPortsNetlink measures a proposed replacement of the
+// /proc/PID/net/tcp{,6} reads in ListenPorts: one NETLINK_SOCK_DIAG dump
+// per address family asking for listening TCP sockets only. Reading
+// /proc/net/tcp walks the kernel's whole established-connection hash table
+// (sized by RAM, not by the sockets present); the listen-only dump walks
+// the listening hash. It yields the same inode -> port map.
+func BenchmarkListenPortsNetlink(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	b.ReportAllocs()
+	for b.Loop() {
+		found := false
+		for _, family := range []uint8{syscall.AF_INET, syscall.AF_INET6} {
+			m, err := benchListeningNetlink(family)
+			if err != nil {
+				b.Skipf("sock_diag unavailable: %v", err)
+			}
+			for _, p := range m {
+				found = found || p == port
+			}
+		}
+		if !found {
+			b.Fatalf("our listener on port %d not reported", port)
+		}
+	}
+}
+
+// benchListeningNetlink returns inode -> port of the listening TCP sockets
+// of family in this network namespace (inet_diag_req_v2 with
+// states = 1<<TCP_LISTEN; replies are inet_diag_msg).
+func benchListeningNetlink(family uint8) (map[uint64]int, error) {
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_DGRAM|syscall.SOCK_CLOEXEC, 4) // NETLINK_SOCK_DIAG
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	req := make([]byte, 16+56) // nlmsghdr + inet_diag_req_v2
+	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	binary.NativeEndian.PutUint16(req[4:], 20) // SOCK_DIAG_BY_FAMILY
+	binary.NativeEndian.PutUint16(req[6:], syscall.NLM_F_REQUEST|syscall.NLM_F_DUMP)
+	req[16], req[17] = family, syscall.IPPROTO_TCP
+	binary.NativeEndian.PutUint32(req[20:], 1<<10) // TCP_LISTEN
+	if err := syscall.Sendto(fd, req, 0, &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}); err != nil {
+		return nil, err
+	}
+	out := map[uint64]int{}
+	buf := make([]byte, 32<<10)
+	for {
+		n, _, err := syscall.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return nil, err
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			switch m.Header.Type {
+			case syscall.NLMSG_DONE:
+				return out, nil
+			case syscall.NLMSG_ERROR:
+				return nil, errors.New("sock_diag: netlink error")
+			}
+			if len(m.Data) < 72 {
+				continue
+			}
+			// inet_diag_msg: family state timer retrans, id{sport(be16) dport
+			// src[16] dst[16] if cookie[2]}, expires rqueue wqueue uid inode.
+			out[uint64(binary.NativeEndian.Uint32(m.Data[68:]))] = int(binary.BigEndian.Uint16(m.Data[4:]))
+		}
 	}
 }
