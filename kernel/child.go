@@ -83,6 +83,10 @@ func startChild(ctx context.Context, argv, env []string, workDir string, key, sc
 		return nil, err
 	}
 	c.conn = ci
+	// The child has read its connection file and written its ports back:
+	// nobody needs the file any more. Removing it now leaves nothing behind
+	// even if we are SIGKILLed (ipykernel ignores a missing file at exit).
+	c.cleanup()
 	return c, nil
 }
 
@@ -165,5 +169,5 @@ func (c *child) stop(grace time.Duration) {
 	}
 }
 
-// cleanup removes the private directory.
+// cleanup removes the private directory (safe to call more than once).
 func (c *child) cleanup() { os.RemoveAll(c.dir) }
