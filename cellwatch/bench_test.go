@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -136,6 +137,59 @@ func BenchmarkCell(b *testing.B) {
 	b.StopTimer()
 	if ends != b.N {
 		b.Fatalf("%d cells ended, want %d", ends, b.N)
+	}
+}
+
+// BenchmarkCellOutput is the watcher's handling of a cell's outputs, with
+// no process measured (PID 0): the time until Sync returns, which is how
+// long the proxy holds a longer cell's idle waiting for the watcher.
+func BenchmarkCellOutput(b *testing.B) {
+	lines := func(from, n int) string {
+		var sb strings.Builder
+		for i := range n {
+			fmt.Fprintf(&sb, "%d\\n", from+i) // JSON-escaped newline
+		}
+		return sb.String()
+	}
+	stream := func(text string) string { return `{"name":"stdout","text":"` + text + `"}` }
+	cases := []struct {
+		name    string
+		outputs []string // stream contents
+	}{
+		{"one-20MB-stream", []string{stream(strings.Repeat("000000000\\n", 2_000_000))}},
+		{"1000-streams-of-200-lines", func() []string {
+			out := make([]string, 1000)
+			for i := range out {
+				out[i] = stream(lines(200*i, 200))
+			}
+			return out
+		}()},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			w := &Watcher{History: "off", BusyDir: "off", PortsEvery: -1, GPU: benchNoGPU{}, QueueSize: 1 << 20}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			go w.Run(ctx)
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				msgs := benchCell(i)
+				for _, m := range msgs[:3] {
+					w.Observe(m)
+				}
+				for _, c := range tc.outputs {
+					m := *msgs[1]
+					m.MsgType, m.Content = "stream", []byte(c)
+					w.Observe(&m)
+				}
+				for _, m := range msgs[3:] {
+					w.Observe(m)
+				}
+				if !w.Sync(time.Minute) {
+					b.Fatal("watcher did not catch up")
+				}
+			}
+		})
 	}
 }
 

@@ -182,6 +182,16 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		w.startMeasuring(c, c.rec.Requested) // no execute_input will come
 	}
 	if strings.ContainsAny(content.Code, `'"`) && len(pathLiterals(content.Code)) > 0 {
+		// Most cells name a few files: a scan that small is done in
+		// microseconds, so CellStart already carries it. Bigger ones (a
+		// directory tree) go on in the background.
+		quick := ScanCode(rs.ctx, content.Code, rs.dir, ScanLimits{
+			Timeout: w.Scan.withDefaults().Before, MaxEntries: 500, MaxLits: 32})
+		c.rec.CodePaths, c.rec.CodeBytes = quick.Paths, quick.Bytes
+		if !quick.Cut {
+			w.emit(CellStart, &c.rec)
+			return
+		}
 		ctx, cancel := context.WithCancel(rs.ctx)
 		c.scan = cancel
 		code, dir, lim, out, id, runCtx := content.Code, rs.dir, w.Scan, rs.scans, m.MsgID, rs.ctx

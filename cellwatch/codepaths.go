@@ -27,6 +27,10 @@ type ScanLimits struct {
 	// EndWait is how long a cell's end waits for a scan it cancels to
 	// return what it found; default 20 ms.
 	EndWait time.Duration
+	// Before is the time a scan may take before CellStart is emitted
+	// (no more than 500 entries); default 2 ms. A longer one goes on in the
+	// background and its result comes with a later event.
+	Before time.Duration
 }
 
 func (l ScanLimits) withDefaults() ScanLimits {
@@ -41,6 +45,9 @@ func (l ScanLimits) withDefaults() ScanLimits {
 	}
 	if l.EndWait <= 0 {
 		l.EndWait = 20 * time.Millisecond
+	}
+	if l.Before <= 0 {
+		l.Before = 2 * time.Millisecond
 	}
 	return l
 }

@@ -1,7 +1,11 @@
 package cellwatch
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -128,5 +132,28 @@ func TestWatcherListenPorts(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the server's port never showed up")
 		}
+	}
+}
+
+// A scan too big to finish before CellStart goes on in the background and
+// its result reaches the cell's end.
+func TestWatcherBackgroundScan(t *testing.T) {
+	h := startWatcher(t, nil)
+	if err := os.WriteFile(filepath.Join(h.dir, "late.csv"), make([]byte, 777), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var code strings.Builder
+	for i := range 40 { // more literals than the scan before CellStart looks at
+		fmt.Fprintf(&code, "opts[%d] = 'value-%d'\n", i, i)
+	}
+	code.WriteString("df = pd.read_csv('late.csv')\n")
+	h.feed(t, execRequest(t, "m", code.String(), false, 0))
+	if r, _ := h.ev.last(CellStart); len(r.CodePaths) != 0 {
+		t.Errorf("CellStart code paths %v, want none yet", r.CodePaths)
+	}
+	h.feed(t, iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond), idle(t, "m", time.Second))
+	r, _ := h.ev.last(CellEnd)
+	if !slices.Equal(r.CodePaths, []FileUse{{"late.csv", 777}}) || r.CodeBytes != 777 || r.CodeScanCut {
+		t.Errorf("CellEnd code paths %v, %d bytes, cut %v", r.CodePaths, r.CodeBytes, r.CodeScanCut)
 	}
 }

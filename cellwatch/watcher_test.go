@@ -53,7 +53,7 @@ func startWatcher(t *testing.T, edit func(w *Watcher)) *harness {
 		History: h.hist, BusyDir: filepath.Join(dir, "busy"),
 		SampleEvery: time.Hour, FastEvery: -1, PortsEvery: -1,
 		IgnorePorts: []int{5555},
-		Scan:        ScanLimits{EndWait: time.Minute},
+		Scan:        ScanLimits{EndWait: time.Minute, Before: time.Minute},
 	}
 	if edit != nil {
 		edit(h.w)
@@ -101,6 +101,9 @@ func TestWatcherCell(t *testing.T) {
 	start, ok := h.ev.last(CellStart)
 	if !ok {
 		t.Fatal("no CellStart after the execute_request")
+	}
+	if !slices.Equal(start.CodePaths, []FileUse{{"data.csv", 2048}}) {
+		t.Errorf("CellStart code paths %v, want data.csv (a small scan is done before CellStart)", start.CodePaths)
 	}
 	if start.MsgID != "m1" || start.CellID != "cell-m1" || start.FirstLine != "import pandas as pd" || start.Code != code ||
 		start.Status != StatusRunning || start.Notebook != "train.ipynb" || start.Session != "sess" || len(start.CodeHash) != 16 {
