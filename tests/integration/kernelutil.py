@@ -342,8 +342,12 @@ def ipykernel_pid(km: KernelManager) -> int:
     root = psutil.Process(kernel_pid(km))
 
     def is_ipykernel(p: psutil.Process) -> bool:
+        # A python process running ipykernel_launcher (cloudline's own
+        # command line names it too, after "--").
         with contextlib.suppress(psutil.Error):
-            return any("ipykernel" in a for a in p.cmdline())
+            return p.name().startswith("python") and any(
+                "ipykernel" in a for a in p.cmdline()
+            )
         return False
 
     if is_ipykernel(root):
