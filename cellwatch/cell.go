@@ -17,11 +17,10 @@ type cell struct {
 	rec      Record
 	out      outputParser
 	base     baseline
-	errName  string       // ename of an error output
-	reply    Status       // from execute_reply; "" = not seen yet
-	measured bool         // running in the kernel: baseline taken, sampled
-	early    map[int]bool // peaks reset when the request came (resetEarly)
-	lastAt   time.Time    // last process sample
+	errName  string    // ename of an error output
+	reply    Status    // from execute_reply; "" = not seen yet
+	measured bool      // running in the kernel: baseline taken, sampled
+	lastAt   time.Time // last process sample
 	lastCPU  time.Duration
 	gpuAt    time.Time
 	swapBase uint64
@@ -45,8 +44,8 @@ func (w *Watcher) handle(m *kernel.Message) {
 	}
 	switch m.MsgType {
 	case "execute_input":
-		// The kernel starts running the code now; until then the request
-		// waited in its queue (run all), and its measurement starts here.
+		// The kernel starts running the code now. A request that waited
+		// in the kernel's queue (run all) is measured from here.
 		c.rec.Started = w.msgTime(m)
 		w.endReplied(c)
 		if !c.measured {
@@ -164,10 +163,13 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		Status:    StatusRunning,
 	}}
 	rs.cells[m.MsgID] = c
-	if len(rs.cells) == 1 && !c.rec.Silent {
-		// The kernel is idle: it runs this cell next, within a
-		// millisecond. Reset the peaks now, before anything slower.
-		w.resetEarly(c)
+	if len(rs.cells) == 1 || c.rec.Silent {
+		// The kernel is idle, so it runs this cell next, within a
+		// millisecond (and a silent one sends no execute_input): take the
+		// baseline now, before the watcher does anything slower or falls
+		// behind. A request queued behind others waits for its
+		// execute_input.
+		w.startMeasuring(c, c.rec.Requested)
 	}
 	if !rs.portsKnown {
 		// No user code has run yet: what listens now is the kernel's.
@@ -178,9 +180,6 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		c.rec.Machine = mf
 	}
 	c.rec.ListenPorts = slices.Clone(rs.ports)
-	if c.rec.Silent {
-		w.startMeasuring(c, c.rec.Requested) // no execute_input will come
-	}
 	if strings.ContainsAny(content.Code, `'"`) && len(pathLiterals(content.Code)) > 0 {
 		// Most cells name a few files: a scan that small is done in
 		// microseconds, so CellStart already carries it. Bigger ones (a

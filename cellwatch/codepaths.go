@@ -28,7 +28,7 @@ type ScanLimits struct {
 	// return what it found; default 20 ms.
 	EndWait time.Duration
 	// Before is the time a scan may take before CellStart is emitted
-	// (no more than 500 entries); default 2 ms. A longer one goes on in the
+	// (no more than 500 entries); default 20 ms. A longer one goes on in the
 	// background and its result comes with a later event.
 	Before time.Duration
 }
@@ -47,7 +47,7 @@ func (l ScanLimits) withDefaults() ScanLimits {
 		l.EndWait = 20 * time.Millisecond
 	}
 	if l.Before <= 0 {
-		l.Before = 2 * time.Millisecond
+		l.Before = 20 * time.Millisecond
 	}
 	return l
 }

@@ -34,23 +34,21 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	alone := len(w.measuredCells()) == 0
 	c.measured = true
 	c.base = baseline{pids: map[int]bool{}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}
-	if m, err := w.machine(now); err == nil {
-		c.rec.Machine = m
-		c.swapBase = m.SwapUsed
-	} else {
-		rs.log.Debug("cellwatch: machine facts", "err", err)
-	}
 	c.lastAt = now
 	rs.fastTill = rs.now().Add(fastFor)
+	defer func() {
+		if m, err := w.machine(now); err == nil {
+			c.rec.Machine = m
+			c.swapBase = m.SwapUsed
+		} else {
+			rs.log.Debug("cellwatch: machine facts", "err", err)
+		}
+	}()
 	if w.PID <= 0 {
 		return
 	}
 	reset := func(pid int) {
 		if !alone {
-			return
-		}
-		if c.early[pid] {
-			c.base.exact[pid] = true // reset already, when the request came
 			return
 		}
 		if err := rs.proc.ResetPeak(pid); err != nil {
@@ -94,28 +92,6 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	c.rec.PeakExact = len(procs) > 0
 	for _, p := range procs {
 		c.rec.PeakExact = c.rec.PeakExact && c.base.exact[p.PID]
-	}
-}
-
-// resetEarly resets the peak counters of the tree as last scanned, root
-// first, when a request reaches an idle kernel: the watcher may be slower
-// to see the cell's execute_input than the cell is to allocate.
-func (w *Watcher) resetEarly(c *cell) {
-	rs := w.run
-	if w.PID <= 0 {
-		return
-	}
-	tree := rs.tree
-	if len(tree) == 0 {
-		tree = []int{w.PID}
-	}
-	c.early = map[int]bool{}
-	for _, pid := range tree {
-		if err := rs.proc.ResetPeak(pid); err != nil {
-			rs.log.Debug("cellwatch: peak reset", "pid", pid, "err", err)
-			continue
-		}
-		c.early[pid] = true
 	}
 }
 

@@ -109,8 +109,9 @@ func TestWatcherCell(t *testing.T) {
 		start.Status != StatusRunning || start.Notebook != "train.ipynb" || start.Session != "sess" || len(start.CodeHash) != 16 {
 		t.Errorf("CellStart record: %+v", start)
 	}
-	// The kernel is idle, so the cell runs next: its peak counter is reset
-	// at once, not when the watcher gets to the execute_input.
+	// The kernel is idle, so the cell runs next: its baseline is taken
+	// (peak counter reset) at once, not when the watcher gets to the
+	// execute_input.
 	if !slices.Equal(h.fs.resets, []int{10}) {
 		t.Errorf("peak resets at the request %v, want the kernel's", h.fs.resets)
 	}
