@@ -153,6 +153,29 @@ def test_sensitive_kernelspec_warns_on_the_first_cell(cloudline_spec, workdir, n
     assert advice_rules(second.msgs) == [], "the start-up warning is given once"
 
 
+def test_rules_off_silences_a_rule(cloudline_spec, workdir, notebook_name):
+    spec = cloudline_spec(sensitive="true", rules_off="sensitive-data")
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = run_ok(kc, "x = 1")
+    assert advice_rules(cell.msgs) == []
+
+
+@pytest.mark.parametrize(
+    "cloud,names,not_names",
+    [("azure", ["Azure"], ["AWS", "Amazon", "Google"]), ("aws", ["SageMaker", "AWS", "Amazon"], ["Azure"])],
+)
+def test_advice_names_the_configured_cloud(
+    cloudline_spec, workdir, notebook_name, cloud, names, not_names
+):
+    spec = cloudline_spec(sensitive="true", cloud=cloud)
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = run_ok(kc, "x = 1")
+    check_advice(cell, "sensitive-data")
+    text = advice(cell.msgs, "sensitive-data")[0]["content"]["data"]["text/markdown"]
+    assert any(n in text for n in names), text
+    assert not any(n in text for n in not_names), text
+
+
 def test_local_serving(kernel_name, workdir, notebook_name):
     # The cell serves (as a notebook serving a model does) until the advice
     # comes: ports are checked in the background while it runs.
