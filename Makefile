@@ -14,6 +14,7 @@ VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.stamp
 BIN    := bin/cloudline
+GO     ?= go
 
 .PHONY: all setup build kernelspec test lab bench clean
 
@@ -31,7 +32,7 @@ $(STAMP): requirements.txt
 # Always rebuilt: go's build cache makes this a no-op when nothing changed.
 build:
 	@echo "==> go build -o $(BIN) ./cmd/cloudline"
-	@go build -o $(BIN) ./cmd/cloudline
+	@$(GO) build -o $(BIN) ./cmd/cloudline
 
 kernelspec: $(STAMP) build
 	@echo "==> kernelspec python3-cloudline into $(VENV)"
@@ -53,12 +54,15 @@ test: setup
 	  fi; \
 	}; \
 	gofmt_clean() { local dirs out; \
-	  dirs=$$(go list -f '{{.Dir}}' ./...) && [ -n "$$dirs" ] || return 1; \
+	  dirs=$$($(GO) list -f '{{.Dir}}' ./...) && [ -n "$$dirs" ] || return 1; \
 	  out=$$(gofmt -l $$dirs) || return 1; \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; return 1; fi; }; \
 	step "gofmt -l (must be empty)" gofmt_clean; \
-	step "go vet ./..." go vet ./...; \
-	step "go test -race ./... (with fuzz seed corpora)" go test -race ./...; \
+	step "go vet ./..." $(GO) vet ./...; \
+	step "go test -race ./... (with fuzz seed corpora)" $(GO) test -race ./...; \
+	if compgen -G "bench/test_*.py" >/dev/null; then \
+	  step "pytest bench (benchmark helpers)" $(VPY) -m pytest -q bench; \
+	fi; \
 	step "pytest tests/integration" $(VPY) -m pytest tests/integration; \
 	if [ -f tests/browser/run.sh ]; then \
 	  step "tests/browser/run.sh" bash tests/browser/run.sh; \
