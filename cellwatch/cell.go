@@ -37,6 +37,12 @@ func (w *Watcher) handle(m *kernel.Message) {
 		// The debugger may have just started debugpy: its ports are ours.
 		w.checkPorts(true)
 		return
+	case "kernel_info_reply":
+		// Every client asks once connected: the kernel is up.
+		if len(w.run.cells) == 0 {
+			w.kernelPorts()
+		}
+		return
 	}
 	c := w.run.cells[m.ParentMsgID]
 	if c == nil {
@@ -171,11 +177,6 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		// execute_input.
 		w.startMeasuring(c, c.rec.Requested)
 	}
-	if !rs.portsKnown {
-		// No user code has run yet: what listens now is the kernel's.
-		rs.portsKnown = true
-		w.checkPorts(true)
-	}
 	if mf, err := w.machine(c.rec.Requested); err == nil {
 		c.rec.Machine = mf
 	}
@@ -188,7 +189,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 			Timeout: w.Scan.withDefaults().Before, MaxEntries: 500, MaxLits: 32})
 		c.rec.CodePaths, c.rec.CodeBytes = quick.Paths, quick.Bytes
 		if !quick.Cut {
-			w.emit(CellStart, &c.rec)
+			w.emitStart(c)
 			return
 		}
 		ctx, cancel := context.WithCancel(rs.ctx)
@@ -202,7 +203,27 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 			}
 		}()
 	}
+	w.emitStart(c)
+}
+
+// emitStart emits CellStart, then, for the first cell when no
+// kernel_info_reply came before, takes the kernel's own ports: no user
+// code has run yet (a server would not be listening within microseconds).
+func (w *Watcher) emitStart(c *cell) {
 	w.emit(CellStart, &c.rec)
+	if !w.run.portsKnown {
+		w.kernelPorts()
+	}
+}
+
+// kernelPorts takes what the kernel listens on before any cell ran as its
+// own (ipykernel's IOPub event pipe listens on a loopback port).
+func (w *Watcher) kernelPorts() {
+	if w.run.portsKnown {
+		return
+	}
+	w.run.portsKnown = true
+	w.checkPorts(true)
 }
 
 // mergeScan stores a finished code scan in its cell.

@@ -109,7 +109,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		// multiprocessing worker) count from their first sample, with
 		// their VmHWM since birth. The end of a quick cell reuses the scan
 		// from its start.
-		if now.Sub(rs.treeAt) < rs.fastEach && !tick {
+		if d := now.Sub(rs.treeAt); !tick && d >= 0 && d < rs.fastEach {
 			// fresh enough
 		} else if tree, err := rs.proc.Tree(w.PID); err == nil {
 			for _, pid := range tree {
@@ -122,7 +122,8 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		}
 		// Open files change slowly and cost a readlink per fd: list them
 		// at most every 200 ms, and at a cell's end.
-		files := !tick || now.Sub(rs.filesAt) >= 200*time.Millisecond
+		d := now.Sub(rs.filesAt)
+		files := !tick || d < 0 || d >= 200*time.Millisecond
 		if files {
 			rs.filesAt = now
 		}
@@ -156,7 +157,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	}
 	// Fast samples are not all reported: CellTick comes every SampleEvery
 	// (a little early is fine: tickers drift).
-	if tick && now.Sub(rs.tickAt) >= rs.tickEach*9/10 {
+	if d := now.Sub(rs.tickAt); tick && (d < 0 || d >= rs.tickEach*9/10) {
 		rs.tickAt = now
 		for _, c := range cells {
 			w.emit(CellTick, &c.rec)

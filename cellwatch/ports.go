@@ -18,7 +18,7 @@ func (w *Watcher) checkPorts(own bool) {
 		return
 	}
 	now := rs.now()
-	if now.Sub(rs.treeAt) >= time.Second || len(rs.tree) == 0 {
+	if d := now.Sub(rs.treeAt); d < 0 || d >= time.Second || len(rs.tree) == 0 {
 		tree, err := rs.proc.Tree(w.PID)
 		if err != nil {
 			return

@@ -97,6 +97,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 		w.mu.Unlock()
 	}()
 
+	if w.PID > 0 {
+		// Warm the process tree's cache: the first scan reads every
+		// process's stat, which should not delay the first cell.
+		if tree, err := rs.proc.Tree(w.PID); err == nil {
+			rs.tree, rs.treeAt = tree, rs.now()
+		}
+	}
 	for {
 		var tickC <-chan time.Time
 		if rs.ticker != nil {

@@ -164,7 +164,7 @@ func interesting(m *kernel.Message) (output, ok bool) {
 		if m.Direction == kernel.FromFrontend {
 			return false, m.MsgType == "execute_request"
 		}
-		return false, m.MsgType == "execute_reply"
+		return false, m.MsgType == "execute_reply" || m.MsgType == "kernel_info_reply"
 	case kernel.Control:
 		return false, m.Direction == kernel.FromKernel && m.MsgType == "debug_reply"
 	case kernel.IOPub:

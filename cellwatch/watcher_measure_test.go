@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudline/cloudline/kernel"
 )
 
 // Run all: JupyterLab sends every request at once and the kernel queues
@@ -94,44 +96,53 @@ func TestWatcherLostIdle(t *testing.T) {
 }
 
 // Listening ports: the kernel's own (its ZMQ ports, and those open before
-// the first cell) are left out; a server a cell starts is reported.
+// the first cell: taken at the kernel_info_reply, or else at the first
+// request) are left out; a server a cell starts is reported.
 func TestWatcherListenPorts(t *testing.T) {
-	ticks := make(chan Record, 1)
-	var h *harness
-	h = startWatcher(t, func(w *Watcher) {
-		w.SampleEvery, w.PortsEvery = time.Millisecond, time.Millisecond
-		w.OnEvent = func(ev Event) {
-			h.ev.add(ev)
-			if ev.Kind == CellTick {
+	for _, infoReply := range []bool{true, false} {
+		t.Run(fmt.Sprintf("kernel_info_reply=%v", infoReply), func(t *testing.T) {
+			ticks := make(chan Record, 1)
+			var h *harness
+			h = startWatcher(t, func(w *Watcher) {
+				w.SampleEvery, w.PortsEvery = time.Millisecond, time.Millisecond
+				w.OnEvent = func(ev Event) {
+					h.ev.add(ev)
+					if ev.Kind == CellTick {
+						select {
+						case ticks <- ev.Record:
+						default:
+						}
+					}
+				}
+			})
+			h.fs.update(func(f *fakeSampler) { f.ports = []int{5555, 7000} }) // ZMQ, IOPub event pipe
+			if infoReply {
+				h.feed(t, &kernel.Message{Channel: kernel.Shell, Direction: kernel.FromKernel, MsgType: "kernel_info_reply",
+					MsgID: "ki", ParentMsgID: "kr", ParentMsgType: "kernel_info_request", Content: []byte(`{"status":"ok"}`)})
+			}
+			h.feed(t, execRequest(t, "m", "threading.Thread(target=app.run).start()", false, 0),
+				iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
+			h.fs.update(func(f *fakeSampler) { f.ports = []int{5555, 7000, 8080} })
+			deadline := time.After(30 * time.Second)
+			for {
 				select {
-				case ticks <- ev.Record:
-				default:
+				case r := <-ticks:
+					if len(r.ListenPorts) == 0 {
+						continue
+					}
+					if !slices.Equal(r.ListenPorts, []int{8080}) {
+						t.Fatalf("ports %v, want [8080]", r.ListenPorts)
+					}
+					h.feed(t, idle(t, "m", time.Second))
+					if end, _ := h.ev.last(CellEnd); !slices.Equal(end.ListenPorts, []int{8080}) {
+						t.Errorf("CellEnd ports %v, want [8080]", end.ListenPorts)
+					}
+					return
+				case <-deadline:
+					t.Fatal("the server's port never showed up")
 				}
 			}
-		}
-	})
-	h.fs.update(func(f *fakeSampler) { f.ports = []int{5555, 7000} }) // ZMQ, IOPub event pipe
-	h.feed(t, execRequest(t, "m", "threading.Thread(target=app.run).start()", false, 0),
-		iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
-	h.fs.update(func(f *fakeSampler) { f.ports = []int{5555, 7000, 8080} })
-	deadline := time.After(30 * time.Second)
-	for {
-		select {
-		case r := <-ticks:
-			if len(r.ListenPorts) == 0 {
-				continue
-			}
-			if !slices.Equal(r.ListenPorts, []int{8080}) {
-				t.Fatalf("ports %v, want [8080]", r.ListenPorts)
-			}
-			h.feed(t, idle(t, "m", time.Second))
-			if end, _ := h.ev.last(CellEnd); !slices.Equal(end.ListenPorts, []int{8080}) {
-				t.Errorf("CellEnd ports %v, want [8080]", end.ListenPorts)
-			}
-			return
-		case <-deadline:
-			t.Fatal("the server's port never showed up")
-		}
+		})
 	}
 }
 
