@@ -100,6 +100,9 @@ func TestProxyHostKilled(t *testing.T) {
 		time.Sleep(5 * time.Millisecond) // polling the process table
 	}
 	if _, err := os.Stat(dir); err == nil {
-		t.Logf("private connection-file directory left behind after SIGKILL: %s", dir)
+		t.Errorf("private connection-file directory left behind after SIGKILL: %s", dir)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left behind in TMPDIR after SIGKILL: %v", left)
 	}
 }
