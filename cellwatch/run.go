@@ -242,6 +242,7 @@ func (w *Watcher) drain() {
 		// Swap only a non-empty queue: the early return below would
 		// otherwise leave queue and spare sharing one array.
 		w.queue = w.spare[:0]
+		w.queuedBytes = 0
 	}
 	dropped := w.dropped
 	w.mu.Unlock()

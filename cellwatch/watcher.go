@@ -95,7 +95,16 @@ type Watcher struct {
 	advice    map[string][]string // msg_id -> rules (AddAdvice)
 
 	run *runState // owned by the Run goroutine
+
+	// queuedBytes (guarded by mu) is the content size of the queue: the
+	// queue holds the proxy's frames, so a cell printing faster than
+	// cellwatch parses would otherwise keep up to QueueSize large outputs
+	// alive.
+	queuedBytes int
 }
+
+// maxQueuedOutput bounds the bytes of outputs waiting in the queue.
+const maxQueuedOutput = 32 << 20
 
 // item is one queued message or a kernel-died notice.
 type item struct {
@@ -142,13 +151,14 @@ func (w *Watcher) Observe(m *kernel.Message) {
 		limit = 4096
 	}
 	w.mu.Lock()
-	if output && len(w.queue) >= limit {
+	if output && (len(w.queue) >= limit || w.queuedBytes > 0 && w.queuedBytes+len(m.Content) > maxQueuedOutput) {
 		w.dropped++
 		w.mu.Unlock()
 		return
 	}
 	w.observed++
 	w.queue = append(w.queue, item{seq: w.observed, m: m})
+	w.queuedBytes += len(m.Content)
 	w.mu.Unlock()
 	select {
 	case w.notify <- struct{}{}:
