@@ -47,7 +47,11 @@ type subscriber struct {
 	closed bool
 }
 
-const defaultPubQueue = 256 << 20
+// defaultPubQueue bounds each subscriber's queue. Frontends read through libzmq,
+// whose I/O thread takes messages off the wire at once (into its own
+// 1000-message queue), so ours only fills for a peer that stopped reading;
+// together with Go's GC headroom it is what a stalled peer costs us.
+const defaultPubQueue = 64 << 20
 
 func listenPub(network, addr string, log *slog.Logger) (*pubSocket, error) {
 	ln, err := net.Listen(network, addr)
