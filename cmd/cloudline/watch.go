@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudline/cloudline/advisor"
@@ -15,10 +16,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// quickCell is how long a cell may run and still have its idle forwarded
-// without waiting for cellwatch: holding every trivial cell would cost each
-// round trip the end-of-cell measurement. Advice for such cells (rare) is
-// still shown live, after the idle.
+// quickCell is how long a cell without output may run and still have its
+// idle forwarded without waiting for cellwatch: holding every trivial cell
+// would add the end-of-cell measurement to each round trip. Cells with any
+// output or error are always held (a metric line may make the model
+// stable). Advice for a quick silent cell (rare) still shows live, just
+// after the idle.
 const quickCell = 20 * time.Millisecond
 
 // statusEvery is how often the live status line is refreshed.
@@ -50,6 +53,7 @@ type request struct {
 	parent json.RawMessage // its header: the parent of what we inject
 	at     time.Time
 	ended  chan struct{} // closed when its advice has been posted
+	output atomic.Bool   // the cell produced output or an error
 }
 
 // liveLine is a cell's status display.
@@ -143,15 +147,23 @@ func (wt *watch) observe(m *kernel.Message) {
 		wt.reqs[m.MsgID] = &request{parent: m.Header, at: m.Time, ended: make(chan struct{})}
 		wt.mu.Unlock()
 	}
+	if m.Channel == kernel.IOPub && m.ParentMsgType == "execute_request" && producesOutput[m.MsgType] {
+		if r := wt.request(m.ParentMsgID); r != nil {
+			r.output.Store(true)
+		}
+	}
 	wt.w.Observe(m)
 }
+
+// producesOutput lists the iopub messages that make a cell worth holding.
+var producesOutput = map[string]bool{"stream": true, "display_data": true, "execute_result": true, "error": true}
 
 // holdIdle decides whether the proxy waits before forwarding a cell's idle.
 func (wt *watch) holdIdle(msgID string) <-chan struct{} {
 	wt.mu.Lock()
 	r := wt.reqs[msgID]
 	wt.mu.Unlock()
-	if r == nil || time.Since(r.at) < quickCell {
+	if r == nil || (time.Since(r.at) < quickCell && !r.output.Load()) {
 		return nil
 	}
 	return r.ended
