@@ -3,7 +3,7 @@
 #
 #   bash bench/run.sh [--quick] [--profile DIR]
 #
-# Assumes `make setup` ran (.venv); builds bin/cloudline when missing. The
+# Assumes `make setup` ran (.venv); (re)builds bin/cloudline. The
 # cloudline kernelspec is installed into a throwaway Jupyter dir, so the
 # user's own kernels and history are never touched.
 set -euo pipefail
@@ -15,9 +15,11 @@ if [ ! -x "$py" ]; then
   echo "bench: $py missing: run make setup first" >&2
   exit 1
 fi
-if [ ! -x bin/cloudline ]; then
-  echo "==> go build -o bin/cloudline ./cmd/cloudline"
-  go build -o bin/cloudline ./cmd/cloudline
+# Rebuilt every time (a no-op when nothing changed) so a stale binary is
+# never measured; an existing one is kept if the tree does not build.
+if ! go build -o bin/cloudline ./cmd/cloudline; then
+  [ -x bin/cloudline ] || exit 1
+  echo "bench: go build failed: measuring the existing bin/cloudline" >&2
 fi
 
 tmp=$(mktemp -d -t cloudline-bench.XXXXXX)
