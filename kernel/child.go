@@ -83,10 +83,9 @@ func startChild(ctx context.Context, argv, env []string, workDir string, key, sc
 		return nil, err
 	}
 	c.conn = ci
-	// The child has read its connection file and written its ports back:
-	// nobody needs the file any more. Removing it now leaves nothing behind
-	// even if we are SIGKILLed (ipykernel ignores a missing file at exit).
-	c.cleanup()
+	if c.writerDone(50 * time.Millisecond) {
+		c.cleanup()
+	}
 	return c, nil
 }
 
@@ -143,6 +142,24 @@ func (c *child) awaitPorts(ctx context.Context, path string) (ConnectionInfo, er
 	}
 }
 
+// writerDone reports, waiting at most d, whether jupyter_client's
+// write_connection_file (which ipykernel uses to write its ports back) has
+// finished with our private directory: its last step stats the directory
+// and sets the sticky bit on it. Removing the directory before that would
+// crash the child; once the bit is set nothing needs it any more.
+func (c *child) writerDone(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if st, err := os.Stat(c.dir); err == nil && st.Mode()&os.ModeSticky != 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // PID returns the child's process id.
 func (c *child) pid() int { return c.cmd.Process.Pid }
 
@@ -170,4 +187,7 @@ func (c *child) stop(grace time.Duration) {
 }
 
 // cleanup removes the private directory (safe to call more than once).
+// It runs as soon as the child's connection-file writer is done with the
+// directory (see writerDone), else at the child's first message, so nothing
+// is left behind even if we are SIGKILLed later.
 func (c *child) cleanup() { os.RemoveAll(c.dir) }

@@ -103,6 +103,12 @@ func runFakeKernel(args []string) error {
 	if err := os.Rename(tmp, args[0]); err != nil {
 		return err
 	}
+	// Then, like jupyter_client's write_connection_file, set the sticky
+	// bit on the directory: the proxy takes it as the writer being done.
+	dir := filepath.Dir(args[0])
+	if st, err := os.Stat(dir); err == nil {
+		_ = os.Chmod(dir, st.Mode()|os.ModeSticky)
+	}
 	go k.serveControl()
 	go k.serveStdin()
 	go k.serveHeartbeat()

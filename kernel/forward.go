@@ -64,6 +64,7 @@ func (p *Proxy) kernelToFrontend(ch Channel, from, to zmq4.Socket) {
 		if msg.Type == zmq4.CmdMsg {
 			continue
 		}
+		p.childSpoke.Do(p.child.cleanup)
 		if f, err := Parse(msg.Frames); err == nil {
 			p.trace(ch, FromKernel, &f)
 			if p.Observe != nil {
@@ -88,6 +89,7 @@ func (p *Proxy) iopubToFrontend(from zmq4.Socket) {
 		if msg.Type == zmq4.CmdMsg {
 			continue
 		}
+		p.childSpoke.Do(p.child.cleanup)
 		f, err := Parse(msg.Frames)
 		if err != nil {
 			p.pub.Send(msg.Frames) // not ours to judge: forward as is

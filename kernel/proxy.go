@@ -52,13 +52,13 @@ type Proxy struct {
 	// we are told to stop (default 2s).
 	ShutdownGrace time.Duration
 
-	signer   *Signer
-	log      *slog.Logger
-	child    *child
-	pub      *pubSocket
-	session  atomic.Pointer[string] // the wrapped kernel's session id
-	shutdown atomic.Bool            // the frontend sent shutdown_request
-	injectMu sync.Mutex
+	signer     *Signer
+	log        *slog.Logger
+	child      *child
+	pub        *pubSocket
+	session    atomic.Pointer[string] // the wrapped kernel's session id
+	shutdown   atomic.Bool            // the frontend sent shutdown_request
+	childSpoke sync.Once              // the child's first message: its private dir can go
 }
 
 // sockets groups the zmq4 sockets of both sides.
