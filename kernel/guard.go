@@ -21,8 +21,11 @@ import (
 // framing as bytes pass, cuts a connection that announces a frame above
 // MaxFrame, and gives the handshake a deadline.
 
-// MaxFrame is the largest frame a frontend may send (1 GiB).
-const MaxFrame = 1 << 30
+// MaxFrame is the largest frame a frontend may send (256 MiB; JupyterLab
+// and jupyter_server send far smaller messages). zmq4 allocates a frame's
+// declared size before its body arrives, so this also bounds what a peer
+// can make us allocate per connection.
+const MaxFrame = 256 << 20
 
 // handshakeTimeout bounds a peer's greeting and first frame.
 const handshakeTimeout = 10 * time.Second
