@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import tempfile
 import time
+from pathlib import Path
 
+import psutil
 import pytest
 from jupyter_client.ioloop import AsyncIOLoopKernelManager
 
@@ -65,14 +68,27 @@ def test_restart(fresh_kernel):
     wait_for(lambda: not alive(old), f"old ipykernel pid {old} to exit")
 
 
-def test_shutdown_leaves_no_processes(kernel_name, workdir):
+def connection_file_of(pid: int) -> Path:
+    args = psutil.Process(pid).cmdline()
+    return Path(args[args.index("-f") + 1])
+
+
+def test_shutdown_leaves_no_processes_or_files(kernel_name, workdir):
     with running_kernel(kernel_name, cwd=workdir) as (km, kc):
         run_ok(kc, "import os")
-        ipykernel_pid(km)  # wait until the tree is complete
+        child = ipykernel_pid(km)  # also waits until the tree is complete
         pids = process_tree(km)
+        # ipykernel's connection file (cloudline writes its own for its
+        # child, in a private directory of its own).
+        conn = connection_file_of(child)
+        shared_dirs = {Path(os.environ["JUPYTER_RUNTIME_DIR"]), Path(tempfile.gettempdir())}
+        private = conn.parent not in shared_dirs
         km.shutdown_kernel()
         assert not km.is_alive()
         wait_for(lambda: not any(alive(p) for p in pids), f"processes {pids} to exit")
+        assert not conn.exists(), f"{conn} left behind"
+        if private:
+            assert not conn.parent.exists(), f"{conn.parent} left behind"
 
 
 async def _kill_child_then_restart(kernel_name: str, cwd: str) -> tuple[int, int, str]:
@@ -92,6 +108,7 @@ async def _kill_child_then_restart(kernel_name: str, cwd: str) -> tuple[int, int
                 break
         victim = ipykernel_pid(km)
         old_root = km.provisioner.process.pid
+        old_tree = process_tree(km)
         os.kill(victim, signal.SIGKILL)
         await asyncio.wait_for(restarted.wait(), timeout=60)
         # The callback fires before the restart: wait for the new process.
@@ -110,6 +127,7 @@ async def _kill_child_then_restart(kernel_name: str, cwd: str) -> tuple[int, int
         assert reply["content"]["status"] == "ok"
         new = ipykernel_pid(km)
         assert alive(new)
+        assert not any(alive(p) for p in old_tree), "the old kernel's processes linger"
         return victim, new, reply["content"]["status"]
     finally:
         kc.stop_channels()
