@@ -7,9 +7,8 @@
 #   tests/browser/run.sh                       # what `make test` runs
 #   UPDATE_SCREENSHOT=1 tests/browser/run.sh   # also refresh docs/screenshot.png
 #
-# Needs .venv (make setup) and node; builds bin/cloudline when it is missing
-# and installs Chromium with apt-get when /usr/bin/chromium is missing and we
-# are root.
+# Needs .venv (make setup), go and node; rebuilds bin/cloudline and installs
+# Chromium with apt-get when /usr/bin/chromium is missing and we are root.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,11 +28,14 @@ if [ ! -x "$chromium" ]; then
 fi
 python="$root/.venv/bin/python"
 [ -x "$python" ] || { say ".venv is missing: run 'make setup' first"; exit 1; }
-cloudline="${CLOUDLINE:-$root/bin/cloudline}"
-if [ ! -x "$cloudline" ]; then
-	say "building $cloudline"
+# bin/cloudline is rebuilt (a no-op when nothing changed) so the test never
+# runs a stale binary; CLOUDLINE=path tests another build as it is.
+cloudline="${CLOUDLINE:-}"
+if [ -z "$cloudline" ]; then
+	cloudline="$root/bin/cloudline"
 	go build -o "$cloudline" ./cmd/cloudline
 fi
+[ -x "$cloudline" ] || { say "$cloudline is missing"; exit 1; }
 
 (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
