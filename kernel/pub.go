@@ -47,11 +47,12 @@ type subscriber struct {
 	closed bool
 }
 
-// defaultPubQueue bounds each subscriber's queue. Frontends read through libzmq,
-// whose I/O thread takes messages off the wire at once (into its own
-// 1000-message queue), so ours only fills for a peer that stopped reading;
-// together with Go's GC headroom it is what a stalled peer costs us.
-const defaultPubQueue = 64 << 20
+// defaultPubQueue bounds each subscriber's queue. It only fills for a peer
+// that reads slower than the kernel prints: a stalled one, or a frontend
+// starved of CPU (measured here: a jupyter_client frontend on a loaded
+// 2-core machine fell more than 64 MiB behind a cell printing 600 MB).
+// Together with the GC headroom it is what a stalled peer costs us.
+const defaultPubQueue = 128 << 20
 
 func listenPub(network, addr string, log *slog.Logger) (*pubSocket, error) {
 	ln, err := net.Listen(network, addr)
