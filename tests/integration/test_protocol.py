@@ -11,7 +11,6 @@ from kernelutil import (
     collect_until_idle,
     flush_iopub,
     get_reply,
-    run_cell,
     run_ok,
 )
 
