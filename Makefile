@@ -6,7 +6,8 @@
 #   make bench   the benchmark (bench/run.sh)
 #   make clean   remove bin/ and .venv/
 #
-# PYTHON picks the interpreter the venv is made from (Python 3.11).
+# PYTHON picks the interpreter the venv is made from (Python 3.11); LAB_ARGS
+# adds flags to `jupyter lab` (e.g. LAB_ARGS=--no-browser).
 
 SHELL  := bash
 PYTHON ?= python3
@@ -78,7 +79,8 @@ lab: setup
 	  PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/bin:$$PATH" bash examples/install.sh; \
 	fi
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/bin:$$PATH" \
-	  $(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=examples
+	  $(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=examples \
+	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root) $(LAB_ARGS)
 
 bench: setup
 	@if [ -f bench/run.sh ]; then \
