@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -70,10 +71,25 @@ func (g guardTransport) Listen(ctx context.Context, addr string) (net.Listener, 
 	if err != nil {
 		return nil, err
 	}
-	return guardListener{ln}, nil
+	log, _ := ctx.Value(guardLogKey{}).(*slog.Logger)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return guardListener{ln, log}, nil
 }
 
-type guardListener struct{ net.Listener }
+// guardLogKey carries, in the zmq4 socket's context, the logger that
+// reports cut connections (zmq4 passes that context to Listen).
+type guardLogKey struct{}
+
+func withGuardLog(ctx context.Context, log *slog.Logger) context.Context {
+	return context.WithValue(ctx, guardLogKey{}, log)
+}
+
+type guardListener struct {
+	net.Listener
+	log *slog.Logger
+}
 
 func (l guardListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
@@ -81,12 +97,13 @@ func (l guardListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	_ = c.SetReadDeadline(time.Now().Add(handshakeTimeout))
-	return &guardConn{Conn: c, greeting: 64, limit: MaxFrame}, nil
+	return &guardConn{Conn: c, greeting: 64, limit: MaxFrame, log: l.log}, nil
 }
 
 // guardConn follows the ZMTP 3 framing of the bytes it reads.
 type guardConn struct {
 	net.Conn
+	log      *slog.Logger
 	limit    uint64
 	greeting int // greeting bytes still to pass
 	shook    bool
@@ -100,6 +117,7 @@ func (c *guardConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		if ferr := c.follow(p[:n]); ferr != nil {
+			c.log.Warn("dropped message from frontend: connection cut", "peer", c.RemoteAddr().String(), "err", ferr)
 			c.Conn.Close()
 			return 0, ferr
 		}

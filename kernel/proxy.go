@@ -214,6 +214,7 @@ func (p *Proxy) Dropped() uint64 {
 
 func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 	fe := p.Frontend
+	ctx = withGuardLog(ctx, p.log)
 	s.feShell = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
 	s.feControl = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
 	s.feStdin = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
