@@ -97,13 +97,23 @@ func (l guardListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	_ = c.SetReadDeadline(time.Now().Add(handshakeTimeout))
-	return &guardConn{Conn: c, greeting: 64, limit: MaxFrame, log: l.log}, nil
+	return &guardConn{Conn: newCoalesceConn(c), greeting: 64, limit: MaxFrame, log: l.log}, nil
+}
+
+// Dial connects to the wrapped kernel (trusted: no guard, but the same
+// syscall coalescing).
+func (g guardTransport) Dial(ctx context.Context, d transport.Dialer, addr string) (net.Conn, error) {
+	c, err := d.DialContext(ctx, g.network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return newCoalesceConn(c), nil
 }
 
 // guardConn follows the ZMTP 3 framing of the bytes it reads.
 type guardConn struct {
 	net.Conn
-	log      *slog.Logger
+	log      *slog.Logger // nil = silent
 	limit    uint64
 	greeting int // greeting bytes still to pass
 	shook    bool
@@ -117,7 +127,9 @@ func (c *guardConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		if ferr := c.follow(p[:n]); ferr != nil {
-			c.log.Warn("dropped message from frontend: connection cut", "peer", c.RemoteAddr().String(), "err", ferr)
+			if c.log != nil {
+				c.log.Warn("dropped message from frontend: connection cut", "peer", c.RemoteAddr().String(), "err", ferr)
+			}
 			c.Conn.Close()
 			return 0, ferr
 		}
