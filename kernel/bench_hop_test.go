@@ -8,9 +8,7 @@ package kernel
 //	go test -run '^$' -bench Hop -benchmem ./kernel/
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"net"
@@ -116,9 +114,9 @@ func BenchmarkHop(b *testing.B) {
 	}
 }
 
-// A prototype measured by BenchmarkHop's "+coalesce" modes, not used by
-// the proxy: a zmq4 transport whose connections read through a buffer and
-// write each whole ZMTP message with one write. zmq4 v0.17.0 otherwise
+// BenchmarkHop's "+coalesce" modes measure coalesceConn (coalesce.go, used
+// by the proxy's transports) on its own: a zmq4 transport whose connections
+// read through a buffer and write each whole ZMTP message with one write. zmq4 v0.17.0 otherwise
 // costs two syscalls per frame in each direction: Conn.read reads the frame
 // header and the body separately from the bare net.Conn, and a ROUTER's
 // send (routerMWriter) rebuilds the message as non-multipart, so
@@ -162,77 +160,4 @@ func (l coalesceListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	return newCoalesceConn(c), nil
-}
-
-// coalesceConn follows the ZMTP framing of what is written to it (the
-// 64-byte greeting, then frames) and writes at the end of each message.
-type coalesceConn struct {
-	net.Conn
-	r       *bufio.Reader
-	mu      sync.Mutex // zmq4 writes from one goroutine per conn; be safe anyway
-	pending []byte
-	greet   int    // greeting bytes still to come
-	hdr     []byte // a frame header being collected
-	body    uint64 // body bytes still to come
-	last    bool   // the current frame ends a message (no MORE) or is a command
-}
-
-func newCoalesceConn(c net.Conn) *coalesceConn {
-	return &coalesceConn{Conn: c, r: bufio.NewReaderSize(c, 64<<10), greet: 64}
-}
-
-func (c *coalesceConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-func (c *coalesceConn) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := len(p)
-	for len(p) > 0 {
-		switch {
-		case c.greet > 0:
-			k := min(c.greet, len(p))
-			c.pending, p, c.greet = append(c.pending, p[:k]...), p[k:], c.greet-k
-			if c.greet == 0 {
-				if err := c.flush(); err != nil {
-					return 0, err
-				}
-			}
-		case c.body > 0:
-			k := int(min(c.body, uint64(len(p))))
-			c.pending, p, c.body = append(c.pending, p[:k]...), p[k:], c.body-uint64(k)
-			if c.body == 0 && c.last {
-				if err := c.flush(); err != nil {
-					return 0, err
-				}
-			}
-		default:
-			c.hdr = append(c.hdr, p[0])
-			c.pending, p = append(c.pending, p[0]), p[1:]
-			want := 2
-			if c.hdr[0]&flagLong != 0 {
-				want = 9
-			}
-			if len(c.hdr) < want {
-				continue
-			}
-			c.body = uint64(c.hdr[1])
-			if want == 9 {
-				c.body = binary.BigEndian.Uint64(c.hdr[1:9])
-			}
-			c.last = c.hdr[0]&flagMore == 0 || c.hdr[0]&flagCommand != 0
-			c.hdr = c.hdr[:0]
-			if c.body == 0 && c.last {
-				if err := c.flush(); err != nil {
-					return 0, err
-				}
-			}
-		}
-	}
-	return n, nil
-}
-
-func (c *coalesceConn) flush() error {
-	_, err := c.Conn.Write(c.pending)
-	c.pending = c.pending[:0]
-	return err
 }

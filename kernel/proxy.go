@@ -266,7 +266,7 @@ func (p *Proxy) dialKernel(ctx context.Context, s *sockets, k ConnectionInfo) er
 		{"stdin", s.kStdin, k.StdinPort}, {"iopub", s.kIOPub, k.IOPubPort},
 	}
 	for _, d := range dials {
-		if err := d.sock.Dial(k.Endpoint(d.port)); err != nil {
+		if err := d.sock.Dial(guardedEndpoint(k.Endpoint(d.port))); err != nil {
 			return fmt.Errorf("connect to wrapped kernel's %s socket: %w", d.name, err)
 		}
 	}
