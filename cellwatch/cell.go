@@ -58,11 +58,8 @@ func (w *Watcher) handle(m *kernel.Message) {
 			w.startMeasuring(c, c.rec.Started)
 		}
 	case "stream":
-		var s struct {
-			Text string `json:"text"`
-		}
-		if json.Unmarshal(m.Content, &s) == nil {
-			c.out.feed(s.Text, w.cellElapsed(c, m))
+		if text, ok := streamText(m.Content); ok {
+			c.out.feed(text, w.cellElapsed(c, m))
 		}
 	case "display_data", "execute_result":
 		if len(m.Content) > 64<<10 {

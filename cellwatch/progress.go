@@ -83,6 +83,11 @@ func splitSegments(text string) []string {
 // parseLine recognises one progress line. key tells bars apart so nested
 // tqdm bars (epochs outside, batches inside) do not overwrite each other.
 func (p *outputParser) parseLine(s string, elapsed time.Duration) (Progress, string, bool) {
+	// Every progress form has a "N/M", "N of M" or a tqdm "%|": most output
+	// lines have none and skip the regular expressions.
+	if strings.IndexByte(s, '/') < 0 && !strings.Contains(s, "%|") && !containsFold(s, " of ") {
+		return Progress{}, "", false
+	}
 	line := s
 	if len(line) > 200 {
 		line = line[:200]
@@ -174,6 +179,9 @@ func (p *outputParser) progress() *Progress {
 
 // parseMetrics records every name=value metric in s.
 func (p *outputParser) parseMetrics(s string) bool {
+	if !maybeMetric(s) {
+		return false
+	}
 	ms := metricRE.FindAllStringSubmatch(s, -1)
 	for _, m := range ms {
 		v, err := strconv.ParseFloat(m[3], 64)
@@ -240,3 +248,29 @@ func parseClock(s string) (time.Duration, bool) {
 
 // secs converts float seconds to a Duration.
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// metricWords are substrings every metric name matched by metricRE holds.
+var metricWords = []string{"loss", "acc", "f1", "auc", "mse", "mae", "r2", "precision", "recall"}
+
+// maybeMetric is a cheap filter before metricRE: a digit and a metric word.
+func maybeMetric(s string) bool {
+	if strings.IndexAny(s, "0123456789") < 0 {
+		return false
+	}
+	for _, w := range metricWords {
+		if containsFold(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold is a case-insensitive strings.Contains for an ASCII needle.
+func containsFold(s, needle string) bool {
+	for i := 0; i+len(needle) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(needle)], needle) {
+			return true
+		}
+	}
+	return false
+}
