@@ -86,15 +86,6 @@ func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) 
 		History:  cfg.History,
 		OnEvent:  wt.onEvent,
 	}
-	if cfg.History != "off" {
-		path := cfg.History
-		if path == "" {
-			path = cellwatch.DefaultHistoryPath()
-		}
-		if past, err := cellwatch.ReadHistory(path, notebook, 500); err == nil {
-			wt.past = past
-		}
-	}
 	p.Observe = wt.observe
 	p.HoldIdle = wt.holdIdle
 	p.Started = wt.start
@@ -125,10 +116,29 @@ func (wt *watch) start(pid int) {
 	wt.stop = cancel
 	go func() {
 		defer close(wt.done)
+		wt.past = wt.readPast()
 		if err := wt.w.Run(ctx); err != nil {
 			wt.log.Warn("cellwatch stopped", "err", err)
 		}
 	}()
+}
+
+// readPast reads this notebook's earlier cells from the history (for the
+// stable-model rule), off the start-up path: the watcher goroutine does it
+// before its first event.
+func (wt *watch) readPast() []cellwatch.Record {
+	if wt.cfg.History == "off" {
+		return nil
+	}
+	path := wt.cfg.History
+	if path == "" {
+		path = cellwatch.DefaultHistoryPath()
+	}
+	past, err := cellwatch.ReadHistory(path, wt.w.Notebook, 500)
+	if err != nil {
+		wt.log.Debug("history not read", "err", err)
+	}
+	return past
 }
 
 // close stops the watcher and waits for its history to be written.
