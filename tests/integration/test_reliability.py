@@ -5,12 +5,11 @@ and twenty restarts in a row. Each test checks what the user would see and
 that nothing is left behind (processes, temp dirs, file descriptors).
 
 Figures measured on the way (restart time, RSS, leak counts) are recorded as
-test properties and, when CLOUDLINE_FIGURES names a file, appended to it."""
+test properties and, when RELIABILITY_FIGURES names a file, appended to it."""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import json
 import os
 import re
@@ -62,11 +61,11 @@ MiB = 1 << 20
 
 @pytest.fixture
 def figure(record_property):
-    """Record a measured figure (and append it to $CLOUDLINE_FIGURES)."""
+    """Record a measured figure (and append it to $RELIABILITY_FIGURES)."""
 
     def rec(name: str, value) -> None:
         record_property(name, value)
-        path = os.environ.get("CLOUDLINE_FIGURES")
+        path = os.environ.get("RELIABILITY_FIGURES")
         if path:
             with open(path, "a") as f:
                 f.write(json.dumps({"figure": name, "value": value}) + "\n")
