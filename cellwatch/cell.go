@@ -266,9 +266,13 @@ func (w *Watcher) awaitScan(c *cell) {
 func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string) {
 	rs := w.run
 	w.sampleAll(at, false)
-	// Ports are not checked here: that would delay every cell's end, and
-	// a server a cell starts in a thread binds later anyway. The checks
-	// every PortsEvery (idle or not) find it for the next record.
+	// Ports are checked here at most once a second, so a burst of quick
+	// cells pays nothing: a server a cell started (HTTPServer binds before
+	// its thread serves) is seen at its end; the checks every PortsEvery,
+	// idle or not, find the rest for the next record.
+	if d := rs.now().Sub(rs.portsAt); w.portsEvery() > 0 && (d < 0 || d >= time.Second) {
+		w.checkPorts(false)
+	}
 	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 	w.awaitScan(c)
 	if status == "" {
