@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
+import queue
 import socket
 import struct
 import time
@@ -25,7 +25,15 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.ioloop import AsyncIOLoopKernelManager
 from traitlets.config import Config
 
-from kernelutil import CELL_TIMEOUT, STARTUP_TIMEOUT, alive, kernel_pid, wait_for
+from kernelutil import (
+    CELL_TIMEOUT,
+    STARTUP_TIMEOUT,
+    alive,
+    ipykernel_pid,
+    is_advice,
+    kernel_pid,
+    wait_for,
+)
 
 # The marker every frontend-side drop logs (kernel/forward.go).
 DROPPED = "dropped message"
@@ -209,7 +217,7 @@ async def next_iopub(kc: Any, pred: Callable[[dict], bool], deadline: float) -> 
         assert left > 0, f"condition not met; got {[m['msg_type'] for m in got]}"
         try:
             msg = await kc.get_iopub_msg(timeout=min(left, 1.0))
-        except Exception:  # queue.Empty
+        except queue.Empty:
             continue
         got.append(msg)
         if pred(msg):
@@ -251,8 +259,6 @@ async def die_and_restart(
     (None: the code kills itself). Collect the cell's messages up to its
     kernel-died advice, then wait for the restarter to bring the kernel
     back and run one more cell on a new client."""
-    from kernelutil import ipykernel_pid, is_advice
-
     km = AsyncIOLoopKernelManager(kernel_name=name, autorestart=True, config=restarter_config())
     err = open(log, "ab")  # open while the restarter may relaunch
     await km.start_kernel(cwd=cwd, env=kernel_env(tmp), stderr=err)
@@ -298,8 +304,3 @@ async def die_and_restart(
 def connection(km: KernelManager) -> dict[str, Any]:
     info = km.get_connection_info()
     return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in info.items()}
-
-
-def write_json(path: Path, obj: Any) -> Path:
-    path.write_text(json.dumps(obj))
-    return path

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import re
 import signal
 import threading
@@ -219,7 +220,7 @@ def test_stalled_subscriber_does_not_stall_others(kernel_name, tmp_path, figure)
                 assert time.monotonic() < deadline, f"no idle; {len(seen)} chunks so far"
                 try:
                     m = k.kc.get_iopub_msg(timeout=1)
-                except Exception:
+                except queue.Empty:
                     continue
                 if parent_id(m) != msg_id:
                     continue
