@@ -13,6 +13,56 @@ type header struct {
 	Session string `json:"session"`
 }
 
+// parseHeader reads the routing fields of a header (or parent header).
+// It runs for every message, so instead of a reflective json.Unmarshal it
+// validates the object and picks the three string fields out of it;
+// unparseable headers leave the fields empty.
+func parseHeader(obj []byte) (header, bool) {
+	var h header
+	if len(obj) < 2 || !json.Valid(obj) {
+		return h, false
+	}
+	h.MsgID = stringField(obj, `"msg_id"`)
+	h.MsgType = stringField(obj, `"msg_type"`)
+	h.Session = stringField(obj, `"session"`)
+	return h, true
+}
+
+// stringField returns the string value of a top-level key (quoted) of a
+// valid, flat JSON object, or "". Jupyter headers are flat objects of
+// strings, so the first key followed by a colon is the field.
+func stringField(obj []byte, key string) string {
+	for off := 0; ; {
+		i := bytes.Index(obj[off:], []byte(key))
+		if i < 0 {
+			return ""
+		}
+		rest := bytes.TrimLeft(obj[off+i+len(key):], " \t\r\n")
+		off += i + len(key)
+		if len(rest) == 0 || rest[0] != ':' {
+			continue // the key's text inside a value
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		if len(rest) == 0 || rest[0] != '"' {
+			return ""
+		}
+		end := bytes.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return ""
+		}
+		raw := rest[1 : 1+end]
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw)
+		}
+		// Escapes: let the JSON decoder handle the (rare) general case.
+		var s string
+		if json.NewDecoder(bytes.NewReader(rest)).Decode(&s) == nil {
+			return s
+		}
+		return ""
+	}
+}
+
 // decode builds the observer's view of a parsed message. Unparseable
 // headers leave the decoded fields empty: the bytes are forwarded anyway.
 func decode(f *Frames, ch Channel, dir Direction, now time.Time) *Message {
@@ -26,13 +76,11 @@ func decode(f *Frames, ch Channel, dir Direction, now time.Time) *Message {
 		Content:      f.Content,
 		Buffers:      f.Buffers,
 	}
-	var h header
-	if json.Unmarshal(f.Header, &h) == nil {
+	if h, ok := parseHeader(f.Header); ok {
 		m.MsgID, m.MsgType, m.Session = h.MsgID, h.MsgType, h.Session
 	}
 	if len(f.ParentHeader) > 2 { // "{}" has no parent
-		var p header
-		if json.Unmarshal(f.ParentHeader, &p) == nil {
+		if p, ok := parseHeader(f.ParentHeader); ok {
 			m.ParentMsgID, m.ParentMsgType = p.MsgID, p.MsgType
 		}
 	}

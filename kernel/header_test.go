@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -85,4 +86,41 @@ func TestChannelAndDirectionNames(t *testing.T) {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
 	}
+}
+
+func TestStringField(t *testing.T) {
+	cases := []struct{ obj, key, want string }{
+		{`{"msg_id": "a1", "msg_type": "status"}`, `"msg_id"`, "a1"},
+		{`{"msg_type":"status","msg_id":"b"}`, `"msg_id"`, "b"},
+		{`{"username": "msg_id", "msg_id": "real"}`, `"msg_id"`, "real"},
+		{`{"msg_id": "with \"quote\" and \\ slash"}`, `"msg_id"`, `with "quote" and \ slash`},
+		{`{"msg_id": "caf\u00e9"}`, `"msg_id"`, "café"},
+		{`{"msg_id": 3}`, `"msg_id"`, ""},
+		{`{"session": "s"}`, `"msg_id"`, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.obj, func(t *testing.T) {
+			if got := stringField([]byte(tc.obj), tc.key); got != tc.want {
+				t.Errorf("stringField(%s, %s) = %q, want %q", tc.obj, tc.key, got, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParseHeader(f *testing.F) {
+	f.Add([]byte(`{"msg_id": "a", "msg_type": "execute_request", "session": "s", "username": "u", "date": "2026-01-01T00:00:00Z", "version": "5.3"}`))
+	f.Add([]byte(`{"msg_id": "a\"b"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, ok := parseHeader(b)
+		if !ok {
+			return
+		}
+		var want header
+		if json.Unmarshal(b, &want) != nil {
+			return // valid JSON but not an object of strings: fields may differ
+		}
+		if h.MsgID != want.MsgID && want.MsgID != "" {
+			t.Errorf("msg_id %q, json says %q", h.MsgID, want.MsgID)
+		}
+	})
 }
