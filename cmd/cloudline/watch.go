@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -16,12 +17,13 @@ import (
 	"github.com/google/uuid"
 )
 
-// quickCell is how long a cell without output may run and still have its
-// idle forwarded without waiting for cellwatch: holding every trivial cell
-// would add the end-of-cell measurement to each round trip. Cells with any
-// output or error are always held (a metric line may make the model
-// stable). Advice for a quick silent cell (rare) still shows live, just
-// after the idle.
+// quickCell is how long a trivial cell may run and still have its idle
+// forwarded without waiting for cellwatch: holding every cell would add the
+// end-of-cell measurement to each round trip. A cell is trivial when it
+// has no output or error (a metric line may make the model stable), no
+// string literal in its code (one may name a dataset or sensitive data)
+// and is not the first cell of a sensitive kernelspec. Advice for a
+// trivial cell (rare) still shows live, just after the idle.
 const quickCell = 20 * time.Millisecond
 
 // statusEvery is how often the live status line is refreshed.
@@ -38,8 +40,9 @@ type watch struct {
 	stop context.CancelFunc
 	done chan struct{}
 
-	mu   sync.Mutex
-	reqs map[string]*request // execute_request msg_id -> its state
+	mu          sync.Mutex
+	reqs        map[string]*request // execute_request msg_id -> its state
+	seenRequest bool                // a non-silent execute_request has been seen
 
 	// Owned by the watcher goroutine (OnEvent).
 	cool    advisor.Cooldown
@@ -54,6 +57,7 @@ type request struct {
 	at     time.Time
 	ended  chan struct{} // closed when its advice has been posted
 	output atomic.Bool   // the cell produced output or an error
+	hold   bool          // held whatever its speed (see quickCell)
 }
 
 // liveLine is a cell's status display.
@@ -153,8 +157,14 @@ func (wt *watch) close() {
 // observe runs on the proxy's forwarding goroutines: it must not block.
 func (wt *watch) observe(m *kernel.Message) {
 	if m.MsgType == "execute_request" && m.Direction == kernel.FromFrontend {
+		// A string literal in the code shows in the JSON as \" or '.
+		literal := bytes.Contains(m.Content, []byte(`\"`)) || bytes.IndexByte(m.Content, '\'') >= 0
+		silent := bytes.Contains(m.Content, []byte(`"silent": true`)) || bytes.Contains(m.Content, []byte(`"silent":true`))
 		wt.mu.Lock()
-		wt.reqs[m.MsgID] = &request{parent: m.Header, at: m.Time, ended: make(chan struct{})}
+		first := !wt.seenRequest && !silent
+		wt.seenRequest = wt.seenRequest || !silent
+		wt.reqs[m.MsgID] = &request{parent: m.Header, at: m.Time, ended: make(chan struct{}),
+			hold: literal || (first && wt.cfg.Sensitive)}
 		wt.mu.Unlock()
 	}
 	if m.Channel == kernel.IOPub && m.ParentMsgType == "execute_request" && producesOutput[m.MsgType] {
@@ -173,7 +183,7 @@ func (wt *watch) holdIdle(msgID string) <-chan struct{} {
 	wt.mu.Lock()
 	r := wt.reqs[msgID]
 	wt.mu.Unlock()
-	if r == nil || (time.Since(r.at) < quickCell && !r.output.Load()) {
+	if r == nil || (time.Since(r.at) < quickCell && !r.output.Load() && !r.hold) {
 		return nil
 	}
 	return r.ended
