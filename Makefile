@@ -61,6 +61,7 @@ test: setup
 	step "gofmt -l (must be empty)" gofmt_clean; \
 	step "go vet ./..." $(GO) vet ./...; \
 	step "go test -race ./... (with fuzz seed corpora)" $(GO) test -race ./...; \
+	step "bounded fuzzing of the wire decoder (tests/fuzz.sh ./kernel, 5s a target)" env FUZZTIME=5s bash tests/fuzz.sh ./kernel; \
 	if compgen -G "bench/test_*.py" >/dev/null; then \
 	  step "pytest bench (benchmark helpers)" $(VPY) -m pytest -q bench; \
 	fi; \
