@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,22 +29,12 @@ data read and the advice given.
 // and status 2; an unreadable history: status 1.
 func runHistory(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	notebook := fs.String("notebook", "", "")
 	last := fs.Int("last", 20, "")
 	asJSON := fs.Bool("json", false, "")
 	file := fs.String("file", "", "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, historyUsage)
-			return 0
-		}
-		fmt.Fprintf(stderr, "cloudline history: %v (see cloudline history -h)\n", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "cloudline history: unexpected argument %q (see cloudline history -h)\n", fs.Arg(0))
-		return 2
+	if status, done := parseFlags(fs, args, historyUsage, stdout, stderr); done {
+		return status
 	}
 	if *last < 0 {
 		fmt.Fprintf(stderr, "cloudline history: --last must be 0 or more, not %d\n", *last)

@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -67,4 +69,26 @@ func usage(w io.Writer) {
 func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
 	fmt.Fprintln(stdout, "cloudline", version)
 	return 0
+}
+
+// parseFlags parses a subcommand's flags and allows no other arguments.
+// -h prints usage to stdout (status 0); a bad flag or a stray argument is
+// one line on stderr (status 2). When done is true the command returns
+// status at once.
+func parseFlags(fs *flag.FlagSet, args []string, usage string, stdout, stderr io.Writer) (status int, done bool) {
+	fs.SetOutput(io.Discard)
+	name := "cloudline " + fs.Name()
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return 0, true
+		}
+		fmt.Fprintf(stderr, "%s: %v (see %s -h)\n", name, err, name)
+		return 2, true
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (see %s -h)\n", name, fs.Arg(0), name)
+		return 2, true
+	}
+	return 0, false
 }

@@ -31,22 +31,12 @@ which checkpoints (compliance, storage, compute, stability) were reached.
 // no matching cells are bad input: one line on stderr and status 2.
 func runReport(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	notebook := fs.String("notebook", "", "")
 	file := fs.String("file", "", "")
 	last := fs.Int("last", report.DefaultMaxCells, "")
 	out := fs.String("o", "cloudline-report.html", "")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, reportUsage)
-			return 0
-		}
-		fmt.Fprintf(stderr, "cloudline report: %v (see cloudline report -h)\n", err)
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "cloudline report: unexpected argument %q (see cloudline report -h)\n", fs.Arg(0))
-		return 2
+	if status, done := parseFlags(fs, args, reportUsage, stdout, stderr); done {
+		return status
 	}
 	if *last < 1 {
 		fmt.Fprintf(stderr, "cloudline report: --last must be at least 1, not %d\n", *last)
