@@ -57,14 +57,10 @@ func (p *Proxy) frontendToKernel(ch Channel, from, to zmq4.Socket) {
 // It returns when the kernel's connection ends.
 func (p *Proxy) kernelToFrontend(ch Channel, from, to zmq4.Socket) {
 	for {
-		msg, err := from.Recv()
-		if err != nil {
+		msg, ok := p.recvFromKernel(from)
+		if !ok {
 			return
 		}
-		if msg.Type == zmq4.CmdMsg {
-			continue
-		}
-		p.childSpoke.Do(p.child.cleanup)
 		if f, err := Parse(msg.Frames); err == nil {
 			p.trace(ch, FromKernel, &f)
 			if p.Observe != nil {
@@ -77,19 +73,31 @@ func (p *Proxy) kernelToFrontend(ch Channel, from, to zmq4.Socket) {
 	}
 }
 
-// iopubToFrontend forwards the wrapped kernel's broadcasts. The kernel's
-// own iopub_welcome (meant for us, its only subscriber) is not forwarded;
-// frontends get ours when they subscribe.
-func (p *Proxy) iopubToFrontend(from zmq4.Socket) {
+// recvFromKernel returns the wrapped kernel's next message, skipping ZMTP
+// commands, or false once its connection has ended.
+func (p *Proxy) recvFromKernel(from zmq4.Socket) (zmq4.Msg, bool) {
 	for {
 		msg, err := from.Recv()
 		if err != nil {
-			return
+			return msg, false
 		}
 		if msg.Type == zmq4.CmdMsg {
 			continue
 		}
 		p.childSpoke.Do(p.child.cleanup)
+		return msg, true
+	}
+}
+
+// iopubToFrontend forwards the wrapped kernel's broadcasts. The kernel's
+// own iopub_welcome (meant for us, its only subscriber) is not forwarded;
+// frontends get ours when they subscribe.
+func (p *Proxy) iopubToFrontend(from zmq4.Socket) {
+	for {
+		msg, ok := p.recvFromKernel(from)
+		if !ok {
+			return
+		}
 		f, err := Parse(msg.Frames)
 		if err != nil {
 			p.pub.Send(msg.Frames) // not ours to judge: forward as is

@@ -212,6 +212,13 @@ func (p *Proxy) Dropped() uint64 {
 	return p.pub.dropped.Load()
 }
 
+// portSocket names a socket and the port it binds or dials.
+type portSocket struct {
+	name string
+	sock zmq4.Socket
+	port int
+}
+
 func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 	fe := p.Frontend
 	ctx = withGuardLog(ctx, p.log)
@@ -219,11 +226,7 @@ func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 	s.feControl = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
 	s.feStdin = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
 	s.feHB = zmq4.NewRep(ctx, zmq4.WithLogger(discardLogger()))
-	binds := []struct {
-		name string
-		sock zmq4.Socket
-		port int
-	}{
+	binds := []portSocket{
 		{"shell", s.feShell, fe.ShellPort}, {"control", s.feControl, fe.ControlPort},
 		{"stdin", s.feStdin, fe.StdinPort}, {"hb", s.feHB, fe.HBPort},
 	}
@@ -257,11 +260,7 @@ func (p *Proxy) dialKernel(ctx context.Context, s *sockets, k ConnectionInfo) er
 	if err := s.kIOPub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
 		return fmt.Errorf("subscribe to wrapped kernel: %w", err)
 	}
-	dials := []struct {
-		name string
-		sock zmq4.Socket
-		port int
-	}{
+	dials := []portSocket{
 		{"shell", s.kShell, k.ShellPort}, {"control", s.kControl, k.ControlPort},
 		{"stdin", s.kStdin, k.StdinPort}, {"iopub", s.kIOPub, k.IOPubPort},
 	}
