@@ -19,15 +19,16 @@ type runState struct {
 	dir          string
 	ctx          context.Context
 	cells        map[string]*cell
-	tree         []int          // the kernel's process tree, last scanned
-	treeAt       time.Time      // when
-	filesAt      time.Time      // open files last listed
-	ports        []int          // listening ports, last checked, the kernel's own left out
-	ownPorts     map[int]bool   // the kernel's own ports (IgnorePorts and more)
-	portsKnown   bool           // own ports taken before the first cell
-	portsAt      time.Time      // last ports check
-	shared       map[int]uint64 // pid -> memory shared with its parent (readProcs)
-	cmdlines     map[int]string // pid -> command line, for the tree's processes
+	tree         []int           // the kernel's process tree, last scanned
+	treeAt       time.Time       // when
+	filesAt      time.Time       // open files last listed
+	openFiles    map[string]bool // the tree's open files at that listing; nil = never listed
+	ports        []int           // listening ports, last checked, the kernel's own left out
+	ownPorts     map[int]bool    // the kernel's own ports (IgnorePorts and more)
+	portsKnown   bool            // own ports taken before the first cell
+	portsAt      time.Time       // last ports check
+	shared       map[int]uint64  // pid -> memory shared with its parent (readProcs)
+	cmdlines     map[int]string  // pid -> command line, for the tree's processes
 	busy         busyMarker
 	machineFacts Machine   // last read
 	machineAt    time.Time // when

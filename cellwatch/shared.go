@@ -30,6 +30,14 @@ func (w *Watcher) readProcs(files bool) []ProcSample {
 		procs = append(procs, p)
 	}
 	rs.tree = alive
+	if files {
+		rs.openFiles = make(map[string]bool, len(rs.openFiles))
+		for _, p := range procs {
+			for _, f := range p.Files {
+				rs.openFiles[f] = true
+			}
+		}
+	}
 	if len(procs) > 1 || len(rs.shared) > 0 {
 		w.unshare(procs)
 	}
