@@ -5,13 +5,15 @@ import (
 	"time"
 
 	"github.com/cloudline/cloudline/cellwatch"
+	"github.com/cloudline/cloudline/kernelspec"
 )
 
 const (
 	whyTraining = "Compute checkpoint: once a training run takes more than an hour or two on a local machine, cloud compute gets the team moving faster."
 	whyMachine  = "Compute checkpoint: a large dataset or several models at once overwhelm even a GPU laptop; cloud compute is sized to the work."
 
-	// saturatedFor is how long cores or GPU must stay saturated in a cell.
+	// saturatedFor is how long cores or GPU must stay saturated in a cell
+	// (or half of training_time, when that is shorter: see saturation).
 	saturatedFor = 2 * time.Minute
 	// steadyAfter caps the cell time after which a progress projection counts
 	// as steady (also steady at steadyFraction done, or TrainingTime/4).
@@ -123,7 +125,7 @@ var computeSaturatedRule = rule{
 	},
 	detect: func(in Input) (finding, bool) {
 		rec := in.Record
-		if rec.CPUSaturated < saturatedFor {
+		if rec.CPUSaturated < saturation(in.Config) {
 			return finding{}, false
 		}
 		d, cores := elapsed(rec, in.Now), rec.Machine.Cores
@@ -155,7 +157,7 @@ var gpuSaturatedRule = rule{
 	},
 	detect: func(in Input) (finding, bool) {
 		rec, g := in.Record, in.Record.GPU
-		if g == nil || rec.GPUSaturated < saturatedFor {
+		if g == nil || rec.GPUSaturated < saturation(in.Config) {
 			return finding{}, false
 		}
 		return finding{
@@ -208,4 +210,14 @@ func capital(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// saturation is how long the cores or the GPU must stay saturated in one
+// cell: two minutes, or half of training_time when a team's threshold is
+// shorter than four minutes.
+func saturation(cfg kernelspec.Config) time.Duration {
+	if half := cfg.TrainingTime / 2; half > 0 && half < saturatedFor {
+		return half
+	}
+	return saturatedFor
 }

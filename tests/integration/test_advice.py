@@ -281,10 +281,24 @@ def test_kernel_died_reaches_the_running_cell(kernel_name, workdir, notebook_nam
     assert cloudline_meta(died)["rule"] == "kernel-died"
 
 
-@pytest.mark.skip(reason="needs minutes of all cores saturated (no threshold to lower); "
-                  "covered by the advisor's Go table tests")
-def test_compute_saturated():
-    pass
+def test_compute_saturated(cloudline_spec, workdir, notebook_name):
+    # The window is two minutes, or half of training_time when shorter.
+    spec = cloudline_spec(training_time="2s")
+    flag = workdir / "release"
+    burn = (
+        "import multiprocessing as _mp, os as _os\n"
+        "def _burn(path):\n"
+        "    while not _os.path.exists(path):\n"
+        "        pass\n"
+        f"_workers = [_mp.Process(target=_burn, args=({str(flag)!r},), daemon=True)"
+        " for _ in range(_os.cpu_count())]\n"
+        "for _w in _workers:\n"
+        "    _w.start()\n"
+    )
+    with start(spec, workdir, notebook_name) as (_, kc):
+        cell = hold_until_advice(kc, flag, "compute-saturated", body=burn)
+    meta = check_advice(cell, "compute-saturated")
+    assert meta["evidence"]["cpu_saturated_s"] >= 1
 
 
 @pytest.mark.skip(reason="no GPU on this machine; covered by cellwatch's fake nvidia-smi "
