@@ -1,6 +1,6 @@
 # cloudline: build, set up and test.
 #
-#   make lab     set up, then JupyterLab on examples/ with the cloudline kernel
+#   make lab     set up, then JupyterLab on examples/ (opens 02-long-training.ipynb)
 #   make test    set up, then every test (Go, integration, browser); stops at the first failure
 #   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec in .venv
 #   make bench   the benchmark (bench/run.sh)
@@ -81,6 +81,7 @@ lab: setup
 	fi
 	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/bin:$$PATH" \
 	  $(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=examples \
+	  --LabApp.default_url=/lab/tree/02-long-training.ipynb \
 	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root) $(LAB_ARGS)
 
 bench: setup
