@@ -82,7 +82,35 @@ func ParseConfig(raw json.RawMessage, environ []string) (Config, []string) {
 			warnings = append(warnings, w...)
 		}
 	}
+	expandHome(&c, environ)
 	return c, warnings
+}
+
+// expandHome expands a leading ~ in the history path and the sensitive
+// path globs with HOME from environ, as a shell would.
+func expandHome(c *Config, environ []string) {
+	home := ""
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "HOME="); ok {
+			home = v
+		}
+	}
+	if home == "" {
+		return
+	}
+	expand := func(p string) string {
+		if p == "~" {
+			return home
+		}
+		if rest, ok := strings.CutPrefix(p, "~/"); ok {
+			return filepath.Join(home, rest)
+		}
+		return p
+	}
+	c.History = expand(c.History)
+	for i, p := range c.SensitivePaths {
+		c.SensitivePaths[i] = expand(p)
+	}
 }
 
 // apply sets one field from v. It reports whether the value was used, and
