@@ -87,13 +87,32 @@ def collect_until_idle(
     """Return every iopub message parented to msg_id up to and including its
     `status: idle`. on_msg sees each of them as it arrives (to act mid-cell).
     Messages for other requests are dropped."""
+    return collect_until(kc, msg_id, is_idle, timeout=timeout, on_msg=on_msg, what="no idle")
+
+
+def is_idle(msg: Msg) -> bool:
+    return msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
+
+
+def collect_until(
+    kc: BlockingKernelClient,
+    msg_id: str,
+    pred: Callable[[Msg], bool],
+    timeout: float = CELL_TIMEOUT,
+    on_msg: Callable[[Msg], None] | None = None,
+    what: str = "condition not met",
+) -> list[Msg]:
+    """Collect iopub messages parented to msg_id until pred(msg) is true
+    (the matching message is the last one returned). on_msg sees each of
+    them as it arrives."""
     deadline = time.monotonic() + timeout
     msgs: list[Msg] = []
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
             raise AssertionError(
-                f"no idle for {msg_id} within {timeout}s; got {[m['msg_type'] for m in msgs]}"
+                f"{what} for {msg_id} within {timeout}s; "
+                f"got {[m['msg_type'] for m in msgs]}"
             )
         try:
             msg = kc.get_iopub_msg(timeout=min(left, 1.0))
@@ -104,34 +123,6 @@ def collect_until_idle(
         msgs.append(msg)
         if on_msg is not None:
             on_msg(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return msgs
-
-
-def collect_until(
-    kc: BlockingKernelClient,
-    msg_id: str,
-    pred: Callable[[Msg], bool],
-    timeout: float = CELL_TIMEOUT,
-) -> list[Msg]:
-    """Collect iopub messages parented to msg_id until pred(msg) is true
-    (the matching message is the last one returned)."""
-    deadline = time.monotonic() + timeout
-    msgs: list[Msg] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(
-                f"condition not met for {msg_id} within {timeout}s; "
-                f"got {[m['msg_type'] for m in msgs]}"
-            )
-        try:
-            msg = kc.get_iopub_msg(timeout=min(left, 1.0))
-        except queue.Empty:
-            continue
-        if parent_id(msg) != msg_id:
-            continue
-        msgs.append(msg)
         if pred(msg):
             return msgs
 
