@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // ConnectionInfo is the content of a Jupyter connection file.
@@ -98,6 +99,15 @@ func (ci ConnectionInfo) Endpoint(port int) string {
 		ip = "0.0.0.0"
 	}
 	return "tcp://" + net.JoinHostPort(ip, strconv.Itoa(port))
+}
+
+// NetAddr returns the net.Listen/net.Dial network and address of a port.
+func (ci ConnectionInfo) NetAddr(port int) (network, addr string) {
+	ep := ci.Endpoint(port)
+	if ci.Transport == "ipc" {
+		return "unix", strings.TrimPrefix(ep, "ipc://")
+	}
+	return "tcp", strings.TrimPrefix(ep, "tcp://")
 }
 
 // Write writes the connection file with mode 0600.

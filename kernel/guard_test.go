@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -131,11 +130,7 @@ func TestProxySurvivesHugeFrames(t *testing.T) {
 
 func rawDial(t *testing.T, ci ConnectionInfo, port int) net.Conn {
 	t.Helper()
-	ep := ci.Endpoint(port)
-	network, addr := "tcp", strings.TrimPrefix(ep, "tcp://")
-	if ci.Transport == "ipc" {
-		network, addr = "unix", strings.TrimPrefix(ep, "ipc://")
-	}
+	network, addr := ci.NetAddr(port)
 	conn, err := net.Dial(network, addr)
 	if err != nil {
 		t.Fatal(err)

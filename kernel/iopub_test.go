@@ -14,11 +14,7 @@ import (
 // up to its iopub_welcome.
 func rawSubscriber(t *testing.T, ci ConnectionInfo, subscribe bool) net.Conn {
 	t.Helper()
-	ep := ci.Endpoint(ci.IOPubPort)
-	network, addr := "tcp", strings.TrimPrefix(ep, "tcp://")
-	if ci.Transport == "ipc" {
-		network, addr = "unix", strings.TrimPrefix(ep, "ipc://")
-	}
+	network, addr := ci.NetAddr(ci.IOPubPort)
 	conn, err := net.Dial(network, addr)
 	if err != nil {
 		t.Fatal(err)

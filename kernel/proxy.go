@@ -235,10 +235,7 @@ func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 			return fmt.Errorf("bind %s socket %s: %w", b.name, fe.Endpoint(b.port), errors.Unwrap(err))
 		}
 	}
-	network, addr := "tcp", fe.Endpoint(fe.IOPubPort)[len("tcp://"):]
-	if fe.Transport == "ipc" {
-		network, addr = "unix", fe.Endpoint(fe.IOPubPort)[len("ipc://"):]
-	}
+	network, addr := fe.NetAddr(fe.IOPubPort)
 	pub, err := listenPub(network, addr, p.log)
 	if err != nil {
 		return fmt.Errorf("bind iopub socket %s: %w", fe.Endpoint(fe.IOPubPort), err)
