@@ -50,7 +50,10 @@ type ProcSample struct {
 }
 
 // ProcSampler reads /proc and /sys. The zero value reads the real ones.
-// Its methods are safe for concurrent use.
+// Its methods are safe for concurrent use. Proc keeps the files it reads
+// open for the next sample of the same process, Tree closes those of the
+// processes that left the tree it returns (so one sampler serves one tree
+// best), and Close closes the rest.
 type ProcSampler struct {
 	// Root is the proc mount; "" means $HOST_PROC, else /proc.
 	Root string
@@ -63,6 +66,10 @@ type ProcSampler struct {
 	gen     uint64
 	limits  cgroupCache
 	ports   portsCache
+
+	fmu  sync.Mutex // guards open and buf, held through a Proc's reads
+	open map[int]*procFiles
+	buf  []byte
 }
 
 func (s *ProcSampler) proc(parts ...string) string {
@@ -158,14 +165,34 @@ func (s *ProcSampler) Tree(root int) ([]int, error) {
 			}
 		}
 	}
+	s.keepOnly(tree)
 	return tree, nil
 }
 
 // Proc reads stat, status, io and, with files, the fd table of one process.
+// The three files stay open between calls (see procFiles).
 func (s *ProcSampler) Proc(pid int, files bool) (ProcSample, error) {
-	dir := strconv.Itoa(pid)
-	b, err := os.ReadFile(s.proc(dir, "stat"))
+	s.fmu.Lock()
+	p, err := s.readProc(pid)
+	s.fmu.Unlock()
 	if err != nil {
+		return ProcSample{}, err
+	}
+	if files {
+		p.Files, _ = s.fds(pid, nil)
+	}
+	return p, nil
+}
+
+// readProc reads stat, status and io through the cached files; fmu is held.
+func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
+	pf, err := s.procFiles(pid)
+	if err != nil {
+		return ProcSample{}, err
+	}
+	b, err := s.readAt(pf.stat)
+	if err != nil {
+		s.forget(pid)
 		return ProcSample{}, gone(err)
 	}
 	st, err := parseStat(b)
@@ -173,20 +200,124 @@ func (s *ProcSampler) Proc(pid int, files bool) (ProcSample, error) {
 		return ProcSample{}, fmt.Errorf("pid %d: %w", pid, err)
 	}
 	p := ProcSample{PID: pid, PPID: st.PPID, CPU: st.CPU}
-	if b, err = os.ReadFile(s.proc(dir, "status")); err != nil {
+	if b, err = s.readAt(pf.status); err != nil {
+		s.forget(pid)
 		return ProcSample{}, gone(err)
 	}
 	p.RSS, p.HWM, p.Anon = parseStatus(b)
-	if b, err = os.ReadFile(s.proc(dir, "io")); err == nil {
-		if io, err := parseIO(b); err == nil {
-			p.IO = true
-			p.RChar, p.WChar, p.ReadBytes, p.WriteBytes = io.RChar, io.WChar, io.ReadBytes, io.WriteBytes
+	if pf.io != nil {
+		if b, err = s.readAt(pf.io); err == nil {
+			if io, err := parseIO(b); err == nil {
+				p.IO = true
+				p.RChar, p.WChar, p.ReadBytes, p.WriteBytes = io.RChar, io.WChar, io.ReadBytes, io.WriteBytes
+			}
 		}
 	}
-	if files {
-		p.Files, _ = s.fds(pid, nil)
-	}
 	return p, nil
+}
+
+// procFiles are a process's stat, status and io, kept open so that a
+// sample costs three preads instead of three open+fstat+read+close. procfs
+// generates a file's text afresh on every read from offset 0. An open file
+// stays bound to the process it was opened for: once that process is reaped
+// its reads fail with ESRCH, even when a new process took the pid, so a
+// failed read drops the files and the next call reopens them by pid.
+type procFiles struct {
+	stat, status *os.File
+	io           *os.File // nil when unreadable (another user's process)
+}
+
+// procFiles returns pid's open files, opening them on first use; fmu is held.
+func (s *ProcSampler) procFiles(pid int) (*procFiles, error) {
+	if pf := s.open[pid]; pf != nil {
+		return pf, nil
+	}
+	dir := strconv.Itoa(pid)
+	stat, err := os.Open(s.proc(dir, "stat"))
+	if err != nil {
+		return nil, gone(err)
+	}
+	status, err := os.Open(s.proc(dir, "status"))
+	if err != nil {
+		stat.Close()
+		return nil, gone(err)
+	}
+	pf := &procFiles{stat: stat, status: status}
+	if f, err := os.Open(s.proc(dir, "io")); err == nil {
+		pf.io = f
+	}
+	if s.open == nil {
+		s.open = map[int]*procFiles{}
+	}
+	s.open[pid] = pf
+	return pf, nil
+}
+
+func (pf *procFiles) close() {
+	for _, f := range []*os.File{pf.stat, pf.status, pf.io} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// forget closes pid's files; fmu is held.
+func (s *ProcSampler) forget(pid int) {
+	if pf := s.open[pid]; pf != nil {
+		pf.close()
+		delete(s.open, pid)
+	}
+}
+
+// keepOnly closes the files of the processes not in tree.
+func (s *ProcSampler) keepOnly(tree []int) {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for pid := range s.open {
+		if !slices.Contains(tree, pid) {
+			s.forget(pid)
+		}
+	}
+}
+
+// errEmpty is a read of 0 bytes: procfs gives none for a process gone.
+var errEmpty = fmt.Errorf("empty read: %w", ErrGone)
+
+// readAt reads f whole from offset 0 into the reused buffer, in one pread
+// when it fits (os.File.ReadAt would pread again to see EOF, and procfs
+// would generate the text twice). The bytes are valid until the next call;
+// fmu is held.
+func (s *ProcSampler) readAt(f *os.File) ([]byte, error) {
+	if len(s.buf) == 0 {
+		s.buf = make([]byte, 4096)
+	}
+	fd := int(f.Fd())
+	for {
+		n, err := syscall.Pread(fd, s.buf, 0)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+		case n == 0:
+			return nil, fmt.Errorf("read %s: %w", f.Name(), errEmpty)
+		case n == len(s.buf): // perhaps cut: read again with room to spare
+			s.buf = make([]byte, 2*len(s.buf))
+			continue
+		}
+		return s.buf[:n], nil
+	}
+}
+
+// Close closes the files Proc keeps open. The sampler stays usable (it
+// opens them again); Close is safe to call twice.
+func (s *ProcSampler) Close() error {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for pid := range s.open {
+		s.forget(pid)
+	}
+	return nil
 }
 
 // fds lists the regular-file paths among pid's open fds and, when sockets
