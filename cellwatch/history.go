@@ -14,8 +14,8 @@ import (
 )
 
 // The history file: one JSON line per finished cell, appended by every
-// cloudline kernel of the user. Each line is one O_APPEND write, so lines
-// from concurrent kernels never interleave; rotation renames the file to
+// cloudline kernel of the user. Each append of whole lines is one O_APPEND
+// write, so lines from concurrent kernels never interleave; rotation renames the file to
 // PATH.1 under an exclusive flock on PATH.lock.
 
 // HistoryMaxBytes is the size at which the history file is rotated.
@@ -60,22 +60,57 @@ func AppendHistory(path string, r Record, maxBytes int64) error {
 	if err != nil {
 		return err
 	}
+	return appendLines(path, [][]byte{line}, maxBytes)
+}
+
+// appendLines appends lines, in order, as AppendHistory appends one: a line
+// that would take the file past maxBytes rotates it first. The lines
+// between rotations (usually all of them) go in one open and one write.
+// The size checked is the file's at the start plus what was written since.
+func appendLines(path string, lines [][]byte, maxBytes int64) error {
 	if maxBytes <= 0 {
 		maxBytes = HistoryMaxBytes
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("history dir: %w", err)
 	}
-	if info, err := os.Stat(path); err == nil && info.Size()+int64(len(line)) > maxBytes {
-		if err := rotate(path, maxBytes-int64(len(line))); err != nil {
-			return err
+	size := fileSize(path)
+	var pending []byte
+	for _, line := range lines {
+		if size+int64(len(pending)+len(line)) > maxBytes {
+			if err := appendBytes(path, pending); err != nil {
+				return err
+			}
+			pending = pending[:0]
+			if err := rotate(path, maxBytes-int64(len(line))); err != nil {
+				return err
+			}
+			size = fileSize(path)
 		}
+		pending = append(pending, line...)
+	}
+	return appendBytes(path, pending)
+}
+
+// fileSize is path's size, 0 when missing.
+func fileSize(path string) int64 {
+	if info, err := os.Stat(path); err == nil {
+		return info.Size()
+	}
+	return 0
+}
+
+// appendBytes appends b to path with one O_APPEND write, so that lines
+// from concurrent kernels never interleave.
+func appendBytes(path string, b []byte) error {
+	if len(b) == 0 {
+		return nil
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open history: %w", err)
 	}
-	_, err = f.Write(line)
+	_, err = f.Write(b)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -158,10 +193,39 @@ func readLines(r io.Reader, notebook string, recs []Record) ([]Record, error) {
 	}
 }
 
-// writeHistory appends finished records until ch is closed.
+// writeHistory appends finished records until ch is closed. Each record
+// received is written with every record already queued behind it, in one
+// append: a run all's records cost one open and one write, not one each.
+// Nothing waits for more, so at close everything received is written.
 func (w *Watcher) writeHistory(path string, ch <-chan Record, log *slog.Logger) {
+	var lines [][]byte
+	add := func(r Record) {
+		line, err := historyLine(r)
+		if err != nil {
+			log.Warn("cellwatch: history", "err", err)
+			return
+		}
+		lines = append(lines, line)
+	}
 	for r := range ch {
-		if err := AppendHistory(path, r, w.HistoryMaxBytes); err != nil {
+		lines = lines[:0]
+		add(r)
+	queued:
+		for {
+			select {
+			case r, ok := <-ch:
+				if !ok {
+					break queued
+				}
+				add(r)
+			default:
+				break queued
+			}
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		if err := appendLines(path, lines, w.HistoryMaxBytes); err != nil {
 			log.Warn("cellwatch: history", "err", err)
 		}
 	}
