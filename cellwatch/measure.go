@@ -74,7 +74,12 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	// of a trivial cell's measurement: the files open at the last listing
 	// (the idle kernel opens none) stand in for the files open now.
 	list := rs.openFiles == nil
-	procs := w.readProcs(list)
+	// In a run all, the previous cell's end sample, a few ms old, stands
+	// in for reading the tree again.
+	procs, reused := w.recallSample(now)
+	if !alone || list || !reused {
+		procs, reused = w.readProcs(list), false
+	}
 	if list {
 		rs.filesAt = now
 	}
@@ -92,7 +97,11 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 			c.base.wbytes += p.WriteBytes
 		}
 		c.rec.RSS += p.RSS
-		peak += p.RSS
+		if !reused {
+			// A reused sample predates the peak reset and may count
+			// memory freed since: the peak comes from the cell's samples.
+			peak += p.RSS
+		}
 	}
 	c.rec.PeakRSS = peak
 	c.rec.PeakExact = len(procs) > 0
@@ -144,6 +153,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 			rs.filesAt = now
 		}
 		procs = w.readProcs(files)
+		w.rememberSample(procs, now, !tick)
 	}
 	m, err := w.machine(now)
 	if err != nil {
