@@ -217,7 +217,8 @@ func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
 }
 
 // procFiles are a process's stat, status and io, kept open so that a
-// sample costs three preads instead of three open+fstat+read+close. procfs
+// sample costs three preads instead of three open+fstat+read+close (and its
+// clear_refs, written by ResetPeak). procfs
 // generates a file's text afresh on every read from offset 0. An open file
 // stays bound to the process it was opened for: once that process is reaped
 // its reads fail with ESRCH, even when a new process took the pid, so a
@@ -225,6 +226,7 @@ func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
 type procFiles struct {
 	stat, status *os.File
 	io           *os.File // nil when unreadable (another user's process)
+	clearRefs    *os.File // opened by the first ResetPeak
 }
 
 // procFiles returns pid's open files, opening them on first use; fmu is held.
@@ -254,7 +256,7 @@ func (s *ProcSampler) procFiles(pid int) (*procFiles, error) {
 }
 
 func (pf *procFiles) close() {
-	for _, f := range []*os.File{pf.stat, pf.status, pf.io} {
+	for _, f := range []*os.File{pf.stat, pf.status, pf.io, pf.clearRefs} {
 		if f != nil {
 			f.Close()
 		}
@@ -370,20 +372,44 @@ func (s *ProcSampler) Cmdline(pid int) (string, error) {
 	return string(b), nil
 }
 
-// ResetPeak writes 5 to /proc/PID/clear_refs (Linux >= 4.0, same user).
+// ResetPeak writes 5 to /proc/PID/clear_refs (Linux >= 4.0, same user),
+// kept open like the files Proc reads.
 func (s *ProcSampler) ResetPeak(pid int) error {
-	f, err := os.OpenFile(s.proc(strconv.Itoa(pid), "clear_refs"), os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("reset peak of %d: %w", pid, err)
-	}
-	_, err = f.WriteString("5")
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	if err := s.resetPeak(pid); err != nil {
 		return fmt.Errorf("reset peak of %d: %w", pid, err)
 	}
 	return nil
+}
+
+// resetHWM, written to clear_refs, resets VmHWM.
+var resetHWM = []byte("5")
+
+// resetPeak writes clear_refs; fmu is held.
+func (s *ProcSampler) resetPeak(pid int) error {
+	pf, err := s.procFiles(pid)
+	if err != nil {
+		return err
+	}
+	if pf.clearRefs == nil {
+		f, err := os.OpenFile(s.proc(strconv.Itoa(pid), "clear_refs"), os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		pf.clearRefs = f
+	}
+	for {
+		_, err := syscall.Pwrite(int(pf.clearRefs.Fd()), resetHWM, 0)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			s.forget(pid)
+			return gone(err)
+		}
+		return nil
+	}
 }
 
 // ListenPorts matches the processes' socket inodes against the listening

@@ -126,6 +126,11 @@ func TestProcSamplerReapedProcess(t *testing.T) {
 	if p.PID != pid || p.PPID != os.Getpid() || s.open[pid] == nil {
 		t.Fatalf("live sleep: %+v, open %v", p, s.open[pid])
 	}
+	for range 2 {
+		if err := s.ResetPeak(pid); err != nil {
+			t.Fatal(err)
+		}
+	}
 	stale := s.open[pid].stat
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -136,6 +141,9 @@ func TestProcSamplerReapedProcess(t *testing.T) {
 	}
 	if s.open[pid] != nil {
 		t.Error("the reaped process's files are still cached")
+	}
+	if err := s.ResetPeak(pid); !errors.Is(err, ErrGone) {
+		t.Errorf("reaped: ResetPeak err = %v, want ErrGone", err)
 	}
 	if _, err := stale.Stat(); !errors.Is(err, os.ErrClosed) {
 		t.Errorf("the stale stat file was not closed: %v", err)
@@ -200,5 +208,25 @@ func TestProcSamplerConcurrent(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+func TestProcSamplerResetPeakKeepsFileOpen(t *testing.T) {
+	root, _ := fakeProc(t)
+	s := &ProcSampler{Root: root}
+	for range 3 {
+		if err := s.ResetPeak(100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if pf := s.open[100]; pf == nil || pf.clearRefs == nil {
+		t.Fatal("clear_refs of 100 not kept open")
+	}
+	// Each reset writes "5" at offset 0, as a fresh open would.
+	if b, _ := os.ReadFile(filepath.Join(root, "100", "clear_refs")); string(b) != "5" {
+		t.Errorf("clear_refs holds %q, want \"5\"", b)
+	}
+	if err := s.ResetPeak(4242); !errors.Is(err, ErrGone) {
+		t.Errorf("ResetPeak(4242) err = %v, want ErrGone", err)
 	}
 }
