@@ -166,7 +166,7 @@ func (w *Watcher) recallSample(now time.Time) ([]ProcSample, bool) {
 	last := w.endSample()
 	prev := *last
 	*last = endSample{}
-	if d := now.Sub(prev.at); !prev.ok || d < 0 || d >= reuseFor || len(prev.procs) != len(w.run.tree) {
+	if d := now.Sub(prev.at); !prev.ok || len(prev.procs) == 0 || d < 0 || d >= reuseFor || len(prev.procs) != len(w.run.tree) {
 		return nil, false
 	}
 	for i, p := range prev.procs {
