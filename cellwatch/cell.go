@@ -1,6 +1,7 @@
 package cellwatch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -46,7 +47,14 @@ func (w *Watcher) handle(m *kernel.Message) {
 	}
 	c := w.run.cells[m.ParentMsgID]
 	if c == nil {
-		return // a cell we did not see start, or one already ended
+		// A cell we did not see start, or one already ended. The proxy
+		// observes a request after forwarding it, so on a loaded machine
+		// its idle may be observed first: the request must not then open
+		// a cell that never ends.
+		if m.MsgType == "execute_reply" || m.MsgType == "status" && bytes.Contains(m.Content, []byte(`"idle"`)) {
+			w.run.unseen.add(m.ParentMsgID)
+		}
+		return
 	}
 	switch m.MsgType {
 	case "execute_input":
@@ -101,6 +109,25 @@ func (w *Watcher) handle(m *kernel.Message) {
 	}
 }
 
+// endedUnseen remembers the last few msg_ids whose reply or idle came
+// with no cell open for them.
+type endedUnseen struct {
+	ids  [32]string
+	next int
+}
+
+func (e *endedUnseen) add(id string) {
+	if id == "" || e.has(id) {
+		return
+	}
+	e.ids[e.next] = id
+	e.next = (e.next + 1) % len(e.ids)
+}
+
+func (e *endedUnseen) has(id string) bool {
+	return id != "" && slices.Contains(e.ids[:], id)
+}
+
 func replyStatus(status, ename string) Status {
 	switch status {
 	case "ok":
@@ -141,6 +168,10 @@ func (w *Watcher) cellElapsed(c *cell, m *kernel.Message) time.Duration {
 func (w *Watcher) cellRequested(m *kernel.Message) {
 	rs := w.run
 	if m.MsgID == "" || rs.cells[m.MsgID] != nil {
+		return
+	}
+	if rs.unseen.has(m.MsgID) {
+		rs.log.Debug("cellwatch: request observed after its cell ended; not recorded", "msg_id", m.MsgID)
 		return
 	}
 	var content struct {

@@ -14,6 +14,7 @@ import (
 // runState is the Watcher's state owned by the Run goroutine.
 type runState struct {
 	proc         Sampler
+	last         endSample // readProcs' last sample, for the next baseline (shared.go)
 	now          func() time.Time
 	log          *slog.Logger
 	dir          string
@@ -44,6 +45,7 @@ type runState struct {
 	fastEach     time.Duration // FastEvery, <= 0 = off
 	fastTill     time.Time     // sample every fastEach until then
 	tickAt       time.Time     // last CellTick
+	unseen       endedUnseen   // cells whose end came before their request (cell.go)
 }
 
 type scanResult struct {
@@ -62,6 +64,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 	defer close(w.runDone)
 	defer w.stopped.Store(true)
+	defer w.lazy.Stop()
 	rs := w.newRunState(ctx)
 	w.run = rs
 
@@ -87,6 +90,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		stopGPU()
 		close(rs.history)
 		wg.Wait()
+		if c, ok := rs.proc.(io.Closer); ok && w.Proc == nil {
+			_ = c.Close() // the /proc files the sampler Run made keeps open
+		}
 		if err := rs.busy.set(false); err != nil {
 			rs.log.Warn("cellwatch: busy marker", "err", err)
 		}
@@ -117,6 +123,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-w.notify:
 			w.drain()
 		case <-tickC:
+			w.drain() // what came since applies to this sample
 			w.sampleAll(rs.now(), true)
 		case <-portC:
 			if len(w.measuredCells()) == 0 { // else the ticks check them

@@ -2,7 +2,6 @@ package cellwatch
 
 import (
 	"errors"
-	"io"
 	"time"
 )
 
@@ -127,29 +126,7 @@ type endSample struct {
 	ok    bool // taken at a cell's end; no cell started since
 }
 
-// memoSampler carries the Watcher's endSample in runState.proc, wrapping
-// the Sampler that reads. Close closes that Sampler when it is an io.Closer.
-type memoSampler struct {
-	Sampler
-	last endSample
-}
-
-func (m *memoSampler) Close() error {
-	if c, ok := m.Sampler.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
-}
-
-func (w *Watcher) endSample() *endSample {
-	rs := w.run
-	m, ok := rs.proc.(*memoSampler)
-	if !ok {
-		m = &memoSampler{Sampler: rs.proc}
-		rs.proc = m
-	}
-	return &m.last
-}
+func (w *Watcher) endSample() *endSample { return &w.run.last }
 
 // rememberSample keeps the sample sampleAll took at now; atEnd says it
 // was a cell's end sample rather than a tick.

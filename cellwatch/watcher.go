@@ -81,6 +81,8 @@ type Watcher struct {
 
 	initOnce sync.Once
 	notify   chan struct{} // cap 1: the queue has items
+	lazy     *time.Timer   // pokes Run lazyWake after an unhurried message
+	lazySet  atomic.Bool   // lazy is armed
 	runDone  chan struct{} // closed when Run returns
 	started  atomic.Bool
 	stopped  atomic.Bool // Run returned: Observe keeps nothing more
@@ -129,7 +131,32 @@ func (w *Watcher) init() {
 		w.runDone = make(chan struct{})
 		w.queue = make([]item, 0, 256)
 		w.spare = make([]item, 0, 256)
+		w.lazy = time.AfterFunc(time.Hour, func() {
+			w.lazySet.Store(false)
+			w.poke()
+		})
+		w.lazy.Stop()
 	})
+}
+
+// Waking the Run goroutine costs a thread wake-up on the forwarding path
+// (on two cores, about as much as the hop itself), so only the request
+// that starts a cell wakes it at once: its baseline must be taken before
+// the code runs. Every other message waits for the next wake: the next
+// request, a Sync (a held idle), a sample tick, a full queue, or lazyWake
+// at the latest.
+const (
+	lazyWake    = 25 * time.Millisecond
+	lazyMaxMsgs = 64      // queued messages that wake Run at once
+	lazyMaxSize = 1 << 20 // queued content bytes that wake Run at once
+)
+
+// poke wakes the Run goroutine if it sleeps.
+func (w *Watcher) poke() {
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
 }
 
 // Observe takes one message from the proxy's forwarding path. It never
@@ -159,10 +186,13 @@ func (w *Watcher) Observe(m *kernel.Message) {
 	w.observed++
 	w.queue = append(w.queue, item{seq: w.observed, m: m})
 	w.queuedBytes += len(m.Content)
+	now := len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize ||
+		m.MsgType == "execute_request" && m.Direction == kernel.FromFrontend
 	w.mu.Unlock()
-	select {
-	case w.notify <- struct{}{}:
-	default:
+	if now {
+		w.poke()
+	} else if w.lazySet.CompareAndSwap(false, true) {
+		w.lazy.Reset(lazyWake)
 	}
 }
 
@@ -206,6 +236,7 @@ func (w *Watcher) Sync(timeout time.Duration) bool {
 	done := make(chan struct{})
 	w.waiters = append(w.waiters, waiter{seq: target, done: done})
 	w.mu.Unlock()
+	w.poke()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
@@ -232,10 +263,7 @@ func (w *Watcher) ChildExited(sig string) {
 	w.observed++
 	w.queue = append(w.queue, item{seq: w.observed, died: n})
 	w.mu.Unlock()
-	select {
-	case w.notify <- struct{}{}:
-	default:
-	}
+	w.poke()
 	t := time.NewTimer(5 * time.Second)
 	defer t.Stop()
 	select {

@@ -2,8 +2,9 @@ package kernel
 
 // BenchmarkHop compares a request/reply round trip through zmq4 alone
 // (DEALER <-> ROUTER) with the same round trip through the proxy's
-// forwarding loops, so the cost of our hop is measured apart from zmq4's;
-// the "+coalesce" modes measure a transport that cuts zmq4's syscalls.
+// forwarding path (router.go, zconn.go), so the cost of our hop is
+// measured apart from zmq4's; the "+coalesce" mode measures zmq4's sockets
+// over a transport that cuts their syscalls, as the proxy's connections do.
 //
 //	go test -run '^$' -bench Hop -benchmem ./kernel/
 
@@ -49,15 +50,17 @@ func benchNoLog() zmq4.Option { return zmq4.WithLogger(discardLogger()) }
 
 // BenchmarkHop is one request/reply round trip (ns/op) of a shell-sized
 // message: "zmq4" is a client DEALER and an echoing ROUTER (2 hops);
-// "proxy" puts frontendToKernel and kernelToFrontend between them (4 hops,
-// plus Parse, Verify and the replay check); "proxy+observe" also decodes a
-// copy for an observer in both directions, as cloudline kernel does. Half
-// the difference between proxy and zmq4 is the cost of one extra hop.
+// "proxy" puts the proxy's router, fromFrontend, its DEALER connection and
+// kernelToFrontend between them (4 hops, plus Parse, Verify and the replay
+// check); "proxy+observe" also decodes a copy for an observer in both
+// directions, as cloudline kernel does. Half the difference between proxy
+// and zmq4+coalesce is the cost of one extra hop.
 func BenchmarkHop(b *testing.B) {
-	for _, mode := range []string{"zmq4", "proxy", "proxy+observe", "zmq4+coalesce", "proxy+coalesce"} {
+	for _, mode := range []string{"zmq4", "zmq4+coalesce", "proxy", "proxy+observe"} {
 		b.Run(mode, func(b *testing.B) {
 			scheme := "tcp"
-			if strings.HasSuffix(mode, "+coalesce") {
+			if mode != "zmq4" { // the client and the echo kernel cut their syscalls too
+
 				benchRegisterTransport(b)
 				scheme = benchTransport
 			}
@@ -70,20 +73,24 @@ func BenchmarkHop(b *testing.B) {
 			go benchEcho(kernelR)
 
 			if strings.HasPrefix(mode, "proxy") {
-				p := &Proxy{signer: signer, log: slog.New(slog.DiscardHandler)}
+				p := &Proxy{signer: signer, log: slog.New(slog.DiscardHandler), child: &child{}}
 				if mode == "proxy+observe" {
 					p.Observe = func(*Message) {}
 				}
-				feR := zmq4.NewRouter(ctx, benchNoLog())
-				defer feR.Close()
-				kD := zmq4.NewDealer(ctx, benchNoLog(), zmq4.WithID(zmq4.SocketIdentity("bench-proxy")))
-				defer kD.Close()
-				if err := kD.Dial(target); err != nil {
+				kD, err := dialZMTP(ctx, "tcp", strings.TrimPrefix(target, scheme+"://"), zmq4.Dealer, "bench-proxy")
+				if err != nil {
 					b.Fatal(err)
 				}
-				target = benchListen(b, scheme, feR)
-				go p.frontendToKernel(Shell, feR, kD)
-				go p.kernelToFrontend(Shell, kD, feR)
+				s := &sockets{kernelUp: make(chan struct{}), stopping: make(chan struct{}), kShell: kD}
+				close(s.kernelUp)
+				ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s.feShell = newRouter(ln, p.log, p.fromFrontend(Shell, s, func() *zconn { return kD }))
+				defer s.closeAll()
+				target = scheme + "://" + ln.Addr().String()
+				go p.kernelToFrontend(Shell, kD, s.feShell)
 			}
 			client := zmq4.NewDealer(ctx, benchNoLog(), zmq4.WithID(zmq4.SocketIdentity("bench-client")))
 			defer client.Close()

@@ -7,100 +7,106 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/google/uuid"
 )
 
-// frontendToKernel forwards requests from the frontend to the wrapped
-// kernel. Messages that fail to parse, carry a bad signature or replay an
-// earlier signature are dropped with a log line and no reply, as ipykernel
-// does.
-func (p *Proxy) frontendToKernel(ch Channel, from, to zmq4.Socket) {
-	var digests digestHistory
-	for {
-		msg, err := from.Recv()
-		if err != nil {
-			return // socket closed
-		}
-		if msg.Type == zmq4.CmdMsg {
-			continue // ZMTP PING and friends
-		}
-		f, err := Parse(msg.Frames)
+// fromFrontend returns the handler of one channel's frontend messages,
+// called on each peer's goroutine: it forwards them to the wrapped kernel
+// (to, once it is up). Messages that fail to parse, carry a bad signature
+// or replay an earlier signature are dropped with a log line and no reply,
+// as ipykernel does.
+func (p *Proxy) fromFrontend(ch Channel, s *sockets, to func() *zconn) func([][]byte) {
+	var mu sync.Mutex
+	var digests digestHistory // shared by the channel's peers
+	return func(frames [][]byte) {
+		f, err := Parse(frames)
 		if err != nil {
 			p.log.Warn("dropped message from frontend", "channel", ch.String(), "err", err)
-			continue
+			return
 		}
 		if err := p.signer.Verify(&f); err != nil {
 			p.log.Warn("dropped message from frontend", "channel", ch.String(), "err", err)
-			continue
+			return
 		}
-		if !digests.add(f.Signature) {
+		mu.Lock()
+		fresh := digests.add(f.Signature)
+		mu.Unlock()
+		if !fresh {
 			p.log.Warn("dropped message from frontend", "channel", ch.String(), "err", "replayed signature")
-			continue
+			return
 		}
 		p.trace(ch, FromFrontend, &f)
 		if ch != Stdin && bytes.Contains(f.Header, []byte(`"shutdown_request"`)) {
 			p.shutdown.Store(true)
 		}
-		if p.Observe != nil {
-			p.Observe(decode(&f, ch, FromFrontend, time.Now()))
+		select {
+		case <-s.kernelUp: // requests sent before the kernel is up wait here
+		case <-s.stopping:
+			return
 		}
-		if err := to.SendMulti(msg); err != nil {
+		at := time.Now()
+		if err := to().send(frames); err != nil {
 			p.log.Warn("could not forward to wrapped kernel", "channel", ch.String(), "err", err)
+		}
+		// Observed after forwarding, with the time it arrived: observing
+		// first put the observer's work ahead of the kernel's (measured:
+		// 5 % of a trivial cell's round trip). So the kernel's answers to
+		// a request may be observed before the request itself.
+		if p.Observe != nil {
+			p.Observe(decode(&f, ch, FromFrontend, at))
 		}
 	}
 }
 
 // kernelToFrontend forwards replies from the wrapped kernel to the frontend.
 // It returns when the kernel's connection ends.
-func (p *Proxy) kernelToFrontend(ch Channel, from, to zmq4.Socket) {
+func (p *Proxy) kernelToFrontend(ch Channel, from *zconn, to *router) {
 	for {
-		msg, ok := p.recvFromKernel(from)
+		frames, ok := p.recvFromKernel(from)
 		if !ok {
 			return
 		}
-		if f, err := Parse(msg.Frames); err == nil {
+		at := time.Now()
+		if err := to.send(frames); err != nil {
+			p.log.Warn("could not forward to frontend", "channel", ch.String(), "err", err)
+		}
+		// Observed after forwarding: the reply's way is not delayed.
+		if f, err := Parse(frames); err == nil {
 			p.trace(ch, FromKernel, &f)
 			if p.Observe != nil {
-				p.Observe(decode(&f, ch, FromKernel, time.Now()))
+				p.Observe(decode(&f, ch, FromKernel, at))
 			}
-		}
-		if err := to.SendMulti(msg); err != nil {
-			p.log.Warn("could not forward to frontend", "channel", ch.String(), "err", err)
 		}
 	}
 }
 
-// recvFromKernel returns the wrapped kernel's next message, skipping ZMTP
-// commands, or false once its connection has ended.
-func (p *Proxy) recvFromKernel(from zmq4.Socket) (zmq4.Msg, bool) {
-	for {
-		msg, err := from.Recv()
-		if err != nil {
-			return msg, false
-		}
-		if msg.Type == zmq4.CmdMsg {
-			continue
-		}
-		p.childSpoke.Do(p.child.cleanup)
-		return msg, true
+// recvFromKernel returns the wrapped kernel's next message, or false once
+// its connection has ended.
+func (p *Proxy) recvFromKernel(from *zconn) ([][]byte, bool) {
+	frames, err := from.recv()
+	if err != nil {
+		return nil, false
 	}
+	p.childSpoke.Do(p.child.cleanup)
+	return frames, true
 }
 
 // iopubToFrontend forwards the wrapped kernel's broadcasts. The kernel's
 // own iopub_welcome (meant for us, its only subscriber) is not forwarded;
 // frontends get ours when they subscribe.
-func (p *Proxy) iopubToFrontend(from zmq4.Socket) {
+func (p *Proxy) iopubToFrontend(from *zconn) {
 	for {
-		msg, ok := p.recvFromKernel(from)
+		frames, ok := p.recvFromKernel(from)
 		if !ok {
 			return
 		}
-		f, err := Parse(msg.Frames)
+		f, err := Parse(frames)
 		if err != nil {
-			p.pub.Send(msg.Frames) // not ours to judge: forward as is
+			p.pub.Send(frames) // not ours to judge: forward as is
 			continue
 		}
 		m := decode(&f, IOPub, FromKernel, time.Now())
@@ -111,23 +117,29 @@ func (p *Proxy) iopubToFrontend(from zmq4.Socket) {
 			s := m.Session
 			p.session.Store(&s)
 		}
+		var held <-chan struct{}
+		if m.MsgType == "status" && m.ParentMsgType == "execute_request" && p.HoldIdle != nil && isIdle(f.Content) {
+			held = p.HoldIdle(m.ParentMsgID)
+		}
+		if held == nil {
+			// Observed after forwarding: the message's way is not delayed.
+			p.pub.Send(frames)
+			if p.Observe != nil {
+				p.Observe(m)
+			}
+			continue
+		}
 		if p.Observe != nil {
 			p.Observe(m)
 		}
-		if m.MsgType == "status" && m.ParentMsgType == "execute_request" && p.HoldIdle != nil && isIdle(f.Content) {
-			p.hold(m.ParentMsgID)
-		}
-		p.pub.Send(msg.Frames)
+		p.hold(held)
+		p.pub.Send(frames)
 	}
 }
 
 // hold waits, within IdleHold, until the program has said what it wants to
-// say about a finished cell.
-func (p *Proxy) hold(parent string) {
-	done := p.HoldIdle(parent)
-	if done == nil {
-		return
-	}
+// say about a finished cell (done closed).
+func (p *Proxy) hold(done <-chan struct{}) {
 	t := time.NewTimer(p.idleHold())
 	defer t.Stop()
 	select {

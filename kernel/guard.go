@@ -67,11 +67,16 @@ type guardTransport struct {
 }
 
 func (g guardTransport) Listen(ctx context.Context, addr string) (net.Listener, error) {
-	ln, err := net.Listen(g.network, addr)
+	log, _ := ctx.Value(guardLogKey{}).(*slog.Logger)
+	return listenGuarded(g.network, addr, log)
+}
+
+// listenGuarded listens on network/addr; accepted connections are guarded.
+func listenGuarded(network, addr string, log *slog.Logger) (net.Listener, error) {
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return nil, err
 	}
-	log, _ := ctx.Value(guardLogKey{}).(*slog.Logger)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -33,7 +33,11 @@ type Proxy struct {
 	Log *slog.Logger
 
 	// Observe receives a decoded copy of every message, on the forwarding
-	// goroutines. It must not block and must not modify the message.
+	// goroutines, just after the message was forwarded (a held idle: just
+	// before). Messages of one channel and direction come in order; across
+	// sockets they may not (a reply may be observed before its request).
+	// Message.Time is when the message reached the proxy. Observe must not
+	// block and must not modify the message.
 	Observe func(*Message)
 	// HoldIdle is asked, when the kernel reports status idle for an
 	// execute_request, whether to hold that idle back: it returns nil to
@@ -61,10 +65,13 @@ type Proxy struct {
 	childSpoke sync.Once              // the child's first message: its private dir can go
 }
 
-// sockets groups the zmq4 sockets of both sides.
+// sockets groups the sockets of both sides.
 type sockets struct {
-	feShell, feControl, feStdin, feHB zmq4.Socket
-	kShell, kControl, kStdin, kIOPub  zmq4.Socket
+	feShell, feControl, feStdin      *router
+	feHB                             zmq4.Socket
+	kShell, kControl, kStdin, kIOPub *zconn
+	kernelUp                         chan struct{} // closed once the k* are set
+	stopping                         chan struct{} // closed when Run winds down
 }
 
 // Run binds the frontend sockets, starts the wrapped kernel and forwards
@@ -83,7 +90,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 
 	sctx, cancelSockets := context.WithCancel(context.Background())
 	defer cancelSockets()
-	var s sockets
+	s := sockets{kernelUp: make(chan struct{}), stopping: make(chan struct{})}
 	if err := p.bindFrontend(sctx, &s); err != nil {
 		s.closeAll()
 		return ExitInfo{}, err
@@ -102,7 +109,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 	p.child = c
 	defer c.cleanup()
 
-	if err := p.dialKernel(sctx, &s, c.conn); err != nil {
+	if err := p.dialKernel(ctx, &s, c.conn); err != nil {
 		c.kill()
 		<-c.done
 		s.closeAll()
@@ -125,9 +132,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 	fromKernel := func(f func()) func() {
 		return func() { f(); kernelSide <- struct{}{} }
 	}
-	start(func() { p.frontendToKernel(Shell, s.feShell, s.kShell) })
-	start(func() { p.frontendToKernel(Control, s.feControl, s.kControl) })
-	start(func() { p.frontendToKernel(Stdin, s.feStdin, s.kStdin) })
+	close(s.kernelUp)
 	start(fromKernel(func() { p.kernelToFrontend(Shell, s.kShell, s.feShell) }))
 	start(fromKernel(func() { p.kernelToFrontend(Control, s.kControl, s.feControl) }))
 	start(fromKernel(func() { p.kernelToFrontend(Stdin, s.kStdin, s.feStdin) }))
@@ -212,28 +217,30 @@ func (p *Proxy) Dropped() uint64 {
 	return p.pub.dropped.Load()
 }
 
-// portSocket names a socket and the port it binds or dials.
-type portSocket struct {
-	name string
-	sock zmq4.Socket
-	port int
-}
-
 func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 	fe := p.Frontend
-	ctx = withGuardLog(ctx, p.log)
-	s.feShell = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
-	s.feControl = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
-	s.feStdin = zmq4.NewRouter(ctx, zmq4.WithLogger(discardLogger()))
-	s.feHB = zmq4.NewRep(ctx, zmq4.WithLogger(discardLogger()))
-	binds := []portSocket{
-		{"shell", s.feShell, fe.ShellPort}, {"control", s.feControl, fe.ControlPort},
-		{"stdin", s.feStdin, fe.StdinPort}, {"hb", s.feHB, fe.HBPort},
+	routers := []struct {
+		name string
+		ch   Channel
+		port int
+		r    **router
+		to   func() *zconn
+	}{
+		{"shell", Shell, fe.ShellPort, &s.feShell, func() *zconn { return s.kShell }},
+		{"control", Control, fe.ControlPort, &s.feControl, func() *zconn { return s.kControl }},
+		{"stdin", Stdin, fe.StdinPort, &s.feStdin, func() *zconn { return s.kStdin }},
 	}
-	for _, b := range binds {
-		if err := b.sock.Listen(guardedEndpoint(fe.Endpoint(b.port))); err != nil {
-			return fmt.Errorf("bind %s socket %s: %w", b.name, fe.Endpoint(b.port), errors.Unwrap(err))
+	for _, b := range routers {
+		network, addr := fe.NetAddr(b.port)
+		ln, err := listenGuarded(network, addr, p.log)
+		if err != nil {
+			return fmt.Errorf("bind %s socket %s: %w", b.name, fe.Endpoint(b.port), err)
 		}
+		*b.r = newRouter(ln, p.log, p.fromFrontend(b.ch, s, b.to))
+	}
+	s.feHB = zmq4.NewRep(withGuardLog(ctx, p.log), zmq4.WithLogger(discardLogger()))
+	if err := s.feHB.Listen(guardedEndpoint(fe.Endpoint(fe.HBPort))); err != nil {
+		return fmt.Errorf("bind hb socket %s: %w", fe.Endpoint(fe.HBPort), errors.Unwrap(err))
 	}
 	network, addr := fe.NetAddr(fe.IOPubPort)
 	pub, err := listenPub(network, addr, p.log)
@@ -245,34 +252,55 @@ func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 	return nil
 }
 
+// dialKernel connects to the wrapped kernel's sockets. Shell and stdin
+// share an identity: the kernel sends input_request to the identity its
+// execute_request came from.
 func (p *Proxy) dialKernel(ctx context.Context, s *sockets, k ConnectionInfo) error {
-	id := zmq4.SocketIdentity("cloudline-" + newID())
-	opts := func(extra ...zmq4.Option) []zmq4.Option {
-		return append([]zmq4.Option{zmq4.WithLogger(discardLogger()), zmq4.WithDialerRetry(10 * time.Millisecond)}, extra...)
-	}
-	s.kShell = zmq4.NewDealer(ctx, opts(zmq4.WithID(id))...)
-	s.kStdin = zmq4.NewDealer(ctx, opts(zmq4.WithID(id))...)
-	s.kControl = zmq4.NewDealer(ctx, opts()...)
-	s.kIOPub = zmq4.NewSub(ctx, opts()...)
-	if err := s.kIOPub.SetOption(zmq4.OptionSubscribe, ""); err != nil {
-		return fmt.Errorf("subscribe to wrapped kernel: %w", err)
-	}
-	dials := []portSocket{
-		{"shell", s.kShell, k.ShellPort}, {"control", s.kControl, k.ControlPort},
-		{"stdin", s.kStdin, k.StdinPort}, {"iopub", s.kIOPub, k.IOPubPort},
+	id := "cloudline-" + newID()
+	dials := []struct {
+		name string
+		port int
+		typ  zmq4.SocketType
+		id   string
+		c    **zconn
+	}{
+		{"shell", k.ShellPort, zmq4.Dealer, id, &s.kShell}, {"control", k.ControlPort, zmq4.Dealer, "", &s.kControl},
+		{"stdin", k.StdinPort, zmq4.Dealer, id, &s.kStdin}, {"iopub", k.IOPubPort, zmq4.Sub, "", &s.kIOPub},
 	}
 	for _, d := range dials {
-		if err := d.sock.Dial(guardedEndpoint(k.Endpoint(d.port))); err != nil {
+		network, addr := k.NetAddr(d.port)
+		c, err := dialZMTP(ctx, network, addr, d.typ, d.id)
+		if err != nil {
 			return fmt.Errorf("connect to wrapped kernel's %s socket: %w", d.name, err)
 		}
+		*d.c = c
+	}
+	// Everything: a SUB subscribes with a message of 1 and the topic.
+	if err := s.kIOPub.send([][]byte{{1}}); err != nil {
+		return fmt.Errorf("subscribe to wrapped kernel: %w", err)
 	}
 	return nil
 }
 
+// closeAll closes every socket; the frontend routers wait for their
+// goroutines.
 func (s *sockets) closeAll() {
-	for _, z := range []zmq4.Socket{s.feShell, s.feControl, s.feStdin, s.feHB, s.kShell, s.kControl, s.kStdin, s.kIOPub} {
-		if z != nil {
-			_ = z.Close()
+	select {
+	case <-s.stopping:
+	default:
+		close(s.stopping)
+	}
+	for _, c := range []*zconn{s.kShell, s.kControl, s.kStdin, s.kIOPub} {
+		if c != nil {
+			c.close()
 		}
+	}
+	for _, r := range []*router{s.feShell, s.feControl, s.feStdin} {
+		if r != nil {
+			r.close()
+		}
+	}
+	if s.feHB != nil {
+		_ = s.feHB.Close()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -42,7 +43,8 @@ type subscriber struct {
 	cond   *sync.Cond
 	queue  []outMsg
 	queued int
-	busy   bool // writer holds a batch
+	raw    syscall.RawConn // for Send's inline writes; nil = always queue
+	busy   bool            // the writer holds a batch, or Send writes inline
 	topics [][]byte
 	closed bool
 }
@@ -77,6 +79,9 @@ func (p *pubSocket) acceptLoop() {
 			continue
 		}
 		s := &subscriber{pub: p, conn: c}
+		if sc, ok := c.(syscall.Conn); ok {
+			s.raw, _ = sc.SyscallConn()
+		}
 		s.cond = sync.NewCond(&s.mu)
 		p.wg.Add(1)
 		go s.serve()

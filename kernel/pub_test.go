@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -173,4 +174,48 @@ func TestPubSocketFlushAndClose(t *testing.T) {
 		t.Errorf("%d subscribers after Close", n)
 	}
 	expectClosed(t, conn, "subscriber after Close")
+}
+
+// Small messages are written inline by Send; one the socket takes only in
+// part continues on the writer goroutine, and later messages stay behind it.
+func TestPubSocketInlineKeepsOrder(t *testing.T) {
+	p, addr, subs := testPub(t)
+	conn := handshake(t, addr, "SUB")
+	if err := writeFrame(conn, []byte("\x01"), 0); err != nil {
+		t.Fatal(err)
+	}
+	waitTopic(t, subs, "")
+	// Unread, a unix socket takes a few hundred KB: most of these are
+	// written in part or queued.
+	const n = 200
+	body := make([]byte, inlineMax-100)
+	for i := range n {
+		body[0] = byte(i)
+		p.Send([][]byte{[]byte("t"), bytes.Clone(body)})
+	}
+	for i := range n {
+		got := readMessage(t, conn)
+		if len(got) != 2 || len(got[1]) != len(body) || got[1][0] != byte(i) {
+			t.Fatalf("message %d: got %d frames, first byte %d", i, len(got), got[1][0])
+		}
+	}
+}
+
+// A subscriber gone while Send writes to it inline is dropped; Send
+// neither blocks nor fails for the others.
+func TestPubSocketInlinePeerGone(t *testing.T) {
+	p, addr, subs := testPub(t)
+	conn := handshake(t, addr, "SUB")
+	if err := writeFrame(conn, []byte("\x01"), 0); err != nil {
+		t.Fatal(err)
+	}
+	waitTopic(t, subs, "")
+	conn.Close()
+	deadline := time.Now().Add(waitLimit)
+	for p.Subscribers() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the closed subscriber was never dropped")
+		}
+		p.Send(frames("t", "into the void")) // EPIPE inline: must not deadlock
+	}
 }

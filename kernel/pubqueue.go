@@ -1,15 +1,25 @@
 package kernel
 
 import (
+	"errors"
 	"io"
 	"net"
+	"syscall"
 )
 
-// outMsg is a queued message, or a command frame when cmd is set.
+// outMsg is a queued message, a command frame when cmd is set, or the
+// encoded rest of a message written in part when raw is set.
 type outMsg struct {
 	frames [][]byte
 	cmd    []byte
+	raw    []byte
 }
+
+// inlineMax: a message up to this size, for a subscriber with nothing
+// queued, is written by Send itself with one non-blocking write; what the
+// socket does not take at once goes to the queue. This saves the writer
+// goroutine's wake-up on the way of every status message.
+const inlineMax = 64 << 10
 
 // enqueue adds a message to the subscriber's queue, dropping it (counted)
 // when the queue is over its byte bound.
@@ -21,6 +31,12 @@ func (s *subscriber) enqueue(frames [][]byte) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		return
+	}
+	if len(s.queue) == 0 && !s.busy && size <= inlineMax && s.raw != nil {
+		s.busy = true
+		s.mu.Unlock()
+		s.writeInline(frames)
 		return
 	}
 	if s.queued > 0 && s.queued+size > s.pub.maxQueue {
@@ -35,6 +51,47 @@ func (s *subscriber) enqueue(frames [][]byte) {
 	s.queued += size
 	s.mu.Unlock()
 	s.cond.Signal()
+}
+
+// writeInline writes a message while the subscriber is marked busy, and
+// queues what the socket did not take.
+func (s *subscriber) writeInline(frames [][]byte) {
+	var buf []byte
+	for _, b := range encodeMessage(frames) {
+		buf = append(buf, b...)
+	}
+	var n int
+	var werr error
+	err := s.raw.Write(func(fd uintptr) bool {
+		n, werr = syscall.Write(int(fd), buf)
+		return true // never wait for the socket: the writer goroutine will
+	})
+	if errors.Is(werr, syscall.EAGAIN) || errors.Is(werr, syscall.EINTR) {
+		n, werr = 0, nil
+	}
+	if err == nil {
+		err = werr
+	}
+	s.mu.Lock()
+	s.busy = false
+	if err != nil {
+		// Send holds the socket's lock, which close takes: cut the
+		// connection, and the reader's exit closes the subscriber.
+		s.mu.Unlock()
+		_ = s.conn.Close()
+		s.cond.Signal()
+		return
+	}
+	if rest := buf[max(n, 0):]; len(rest) > 0 {
+		// Ahead of whatever was queued meanwhile.
+		s.queue = append([]outMsg{{raw: rest}}, s.queue...)
+		s.queued += len(rest)
+	}
+	pending := len(s.queue) > 0
+	s.mu.Unlock()
+	if pending {
+		s.cond.Signal()
+	}
 }
 
 // enqueueRaw queues a command body to be written as a single command frame.
@@ -52,8 +109,8 @@ func (s *subscriber) writeLoop() {
 	defer s.pub.wg.Done()
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
-			s.cond.Wait()
+		for (len(s.queue) == 0 || s.busy) && !s.closed {
+			s.cond.Wait() // busy: Send is writing inline
 		}
 		if s.closed {
 			s.mu.Unlock()
@@ -67,6 +124,10 @@ func (s *subscriber) writeLoop() {
 
 		var bufs net.Buffers
 		for _, m := range batch {
+			if m.raw != nil {
+				bufs = append(bufs, m.raw)
+				continue
+			}
 			if m.cmd != nil {
 				var hdr [9]byte
 				n := frameHeader(&hdr, len(m.cmd), flagCommand)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -72,6 +73,13 @@ func runKernel(ctx context.Context, args []string, _, stderr io.Writer) int {
 	// queue from costing ~400 MB of RSS. GOMEMLIMIT still overrides it.
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(256 << 20)
+	}
+	// The proxy is a message pump: with a second P, every hand-off between
+	// goroutines wakes another thread, and on a laptop's few cores that
+	// thread takes CPU from the wrapped kernel (measured: 3-5 % of a
+	// trivial cell's round trip; bench/RESULTS.md). GOMAXPROCS overrides.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
 	}
 	if path := os.Getenv("CLOUDLINE_CPUPROFILE"); path != "" {
 		stopProfile, err := startCPUProfile(path)

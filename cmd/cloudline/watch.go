@@ -26,6 +26,9 @@ import (
 // trivial cell (rare) still shows live, just after the idle.
 const quickCell = 20 * time.Millisecond
 
+// maxRequests is how many requests' states are kept before old ones go.
+const maxRequests = 1024
+
 // statusEvery is how often the live status line is refreshed.
 const statusEvery = 2 * time.Second
 
@@ -161,6 +164,16 @@ func (wt *watch) observe(m *kernel.Message) {
 		literal := bytes.Contains(m.Content, []byte(`\"`)) || bytes.IndexByte(m.Content, '\'') >= 0
 		silent := bytes.Contains(m.Content, []byte(`"silent": true`)) || bytes.Contains(m.Content, []byte(`"silent":true`))
 		wt.mu.Lock()
+		if len(wt.reqs) >= maxRequests {
+			// Entries leave when their cell ends; a request whose end
+			// was observed before it (see kernel.Proxy.Observe) never
+			// does. Old ones go.
+			for id, r := range wt.reqs {
+				if m.Time.Sub(r.at) > time.Hour {
+					delete(wt.reqs, id)
+				}
+			}
+		}
 		first := !wt.seenRequest && !silent
 		wt.seenRequest = wt.seenRequest || !silent
 		wt.reqs[m.MsgID] = &request{parent: m.Header, at: m.Time, ended: make(chan struct{}),
