@@ -1,6 +1,7 @@
 package cellwatch
 
 import (
+	"bytes"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -139,12 +140,13 @@ func (w *Watcher) init() {
 	})
 }
 
-// Waking the Run goroutine costs a thread wake-up on the forwarding path
-// (on two cores, about as much as the hop itself), so only the request
-// that starts a cell wakes it at once: its baseline must be taken before
-// the code runs. Every other message waits for the next wake: the next
-// request, a Sync (a held idle), a sample tick, a full queue, or lazyWake
-// at the latest.
+// Each wake of the Run goroutine takes the proxy's processor from the
+// forwarding path for a while, so only two messages wake it at once: the
+// request that starts a cell (its baseline must be taken before the code
+// runs) and the idle that ends it (its end is measured while the frontend
+// turns around, not when the next request arrives). Every other message
+// waits for the next wake: those two, a Sync (a held idle), a sample tick,
+// a full queue, or lazyWake at the latest.
 const (
 	lazyWake    = 25 * time.Millisecond
 	lazyMaxMsgs = 64      // queued messages that wake Run at once
@@ -187,7 +189,8 @@ func (w *Watcher) Observe(m *kernel.Message) {
 	w.queue = append(w.queue, item{seq: w.observed, m: m})
 	w.queuedBytes += len(m.Content)
 	now := len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize ||
-		m.MsgType == "execute_request" && m.Direction == kernel.FromFrontend
+		m.MsgType == "execute_request" && m.Direction == kernel.FromFrontend ||
+		m.MsgType == "status" && bytes.Contains(m.Content, []byte(`"idle"`))
 	w.mu.Unlock()
 	if now {
 		w.poke()
