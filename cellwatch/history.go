@@ -60,64 +60,98 @@ func AppendHistory(path string, r Record, maxBytes int64) error {
 	if err != nil {
 		return err
 	}
-	return appendLines(path, [][]byte{line}, maxBytes)
+	return appendLines(path, [][]byte{line}, maxBytes, nil)
 }
 
 // appendLines appends lines, in order, as AppendHistory appends one: a line
 // that would take the file past maxBytes rotates it first. The lines
 // between rotations (usually all of them) go in one open and one write.
 // The size checked is the file's at the start plus what was written since.
-func appendLines(path string, lines [][]byte, maxBytes int64) error {
+func appendLines(path string, lines [][]byte, maxBytes int64, out *historyOut) error {
 	if maxBytes <= 0 {
 		maxBytes = HistoryMaxBytes
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("history dir: %w", err)
+	st, err := os.Stat(path)
+	if err != nil {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return fmt.Errorf("history dir: %w", err)
+		}
 	}
-	size := fileSize(path)
+	size := fileSize(st)
 	var pending []byte
 	for _, line := range lines {
 		if size+int64(len(pending)+len(line)) > maxBytes {
-			if err := appendBytes(path, pending); err != nil {
+			if err := out.append(path, st, pending); err != nil {
 				return err
 			}
 			pending = pending[:0]
 			if err := rotate(path, maxBytes-int64(len(line))); err != nil {
 				return err
 			}
-			size = fileSize(path)
+			st, _ = os.Stat(path)
+			size = fileSize(st)
 		}
 		pending = append(pending, line...)
 	}
-	return appendBytes(path, pending)
+	return out.append(path, st, pending)
 }
 
-// fileSize is path's size, 0 when missing.
-func fileSize(path string) int64 {
-	if info, err := os.Stat(path); err == nil {
-		return info.Size()
+// fileSize is the size st describes, 0 for a missing file.
+func fileSize(st os.FileInfo) int64 {
+	if st == nil {
+		return 0
 	}
-	return 0
+	return st.Size()
 }
 
-// appendBytes appends b to path with one O_APPEND write, so that lines
-// from concurrent kernels never interleave.
-func appendBytes(path string, b []byte) error {
+// historyOut keeps the history file open between one writer's appends. The
+// stat each append makes for its size check tells whether path is still
+// the file held (another kernel may have rotated or removed it); if not, it
+// is opened again. A nil *historyOut opens and closes the file each time.
+type historyOut struct {
+	f  *os.File
+	fi os.FileInfo // of f, when opened
+}
+
+// append appends b to path with one O_APPEND write, so that lines from
+// concurrent kernels never interleave; st is path's stat, nil if missing.
+func (o *historyOut) append(path string, st os.FileInfo, b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("open history: %w", err)
+	f := (*os.File)(nil)
+	if o != nil && o.f != nil && st != nil && os.SameFile(o.fi, st) {
+		f = o.f
+	} else {
+		o.close()
+		var err error
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
+			return fmt.Errorf("open history: %w", err)
+		}
+		if o != nil {
+			if fi, err := f.Stat(); err == nil {
+				o.f, o.fi = f, fi
+			}
+		}
 	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	_, err := f.Write(b)
+	if o == nil || o.f != f {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
+		o.close()
 		return fmt.Errorf("append history: %w", err)
 	}
 	return nil
+}
+
+func (o *historyOut) close() {
+	if o != nil && o.f != nil {
+		o.f.Close()
+		o.f, o.fi = nil, nil
+	}
 }
 
 // rotate renames path to path.1 unless another kernel did it meanwhile
@@ -195,9 +229,12 @@ func readLines(r io.Reader, notebook string, recs []Record) ([]Record, error) {
 
 // writeHistory appends finished records until ch is closed. Each record
 // received is written with every record already queued behind it, in one
-// append: a run all's records cost one open and one write, not one each.
+// append: a run all's records cost one write, not one each; the file stays
+// open between appends.
 // Nothing waits for more, so at close everything received is written.
 func (w *Watcher) writeHistory(path string, ch <-chan Record, log *slog.Logger) {
+	var out historyOut
+	defer out.close()
 	var lines [][]byte
 	add := func(r Record) {
 		line, err := historyLine(r)
@@ -225,7 +262,7 @@ func (w *Watcher) writeHistory(path string, ch <-chan Record, log *slog.Logger) 
 		if len(lines) == 0 {
 			continue
 		}
-		if err := appendLines(path, lines, w.HistoryMaxBytes); err != nil {
+		if err := appendLines(path, lines, w.HistoryMaxBytes, &out); err != nil {
 			log.Warn("cellwatch: history", "err", err)
 		}
 	}
