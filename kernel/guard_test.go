@@ -157,10 +157,11 @@ func expectClosed(t *testing.T, conn net.Conn, what string) {
 	}
 }
 
-// TestProxySilentPeerDoesNotBlock connects to every zmq4 frontend socket
-// and says nothing: zmq4 runs handshakes inside its accept loop, so without
-// the guard's handshake deadline no later client could ever connect. This
-// test takes handshakeTimeout (10 s).
+// TestProxySilentPeerDoesNotBlock connects to every frontend socket but
+// iopub and says nothing. The heartbeat is a zmq4 REP socket, which runs
+// handshakes inside its accept loop: without the guard's handshake deadline
+// no later client could ever connect. This test takes handshakeTimeout
+// (10 s); the routers do not wait at all (TestRouterSilentPeersDelayNobody).
 func TestProxySilentPeerDoesNotBlock(t *testing.T) {
 	h := startProxy(t, frontendInfo(t, "ipc"), nil)
 	for _, port := range []int{h.ci.ShellPort, h.ci.ControlPort, h.ci.StdinPort, h.ci.HBPort} {

@@ -1,0 +1,109 @@
+package kernel
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/go-zeromq/zmq4"
+)
+
+// Each frontend peer handshakes on its own goroutine: peers that connect
+// to shell, control and stdin and say nothing (cut only after
+// handshakeTimeout) delay no other client. zmq4's own ROUTER completes
+// handshakes inside its accept loop, one at a time: there the client below
+// would wait until the silent peers were cut.
+func TestRouterSilentPeersDelayNobody(t *testing.T) {
+	h := startProxy(t, frontendInfo(t, "ipc"), nil)
+	var silent []net.Conn
+	for _, port := range []int{h.ci.ShellPort, h.ci.ControlPort, h.ci.StdinPort} {
+		silent = append(silent, rawDial(t, h.ci, port))
+	}
+	c := dialClient(t, h.ci) // its heartbeat socket is not behind a silent peer
+	if info := c.kernelInfo(); info["status"] != "ok" {
+		t.Fatalf("kernel_info next to silent peers: %v", info)
+	}
+	for i, conn := range silent {
+		// Still waiting for their greeting: the client did not wait for
+		// them to be cut.
+		_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		buf := make([]byte, 64)
+		for {
+			_, err := conn.Read(buf) // our greeting may come first
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				break
+			}
+			if err != nil {
+				t.Fatalf("silent peer %d was cut (%v) before the client was served", i, err)
+			}
+		}
+	}
+}
+
+// A router sends by the identity in the first frame, to every peer with
+// that identity, and drops messages for identities it does not know.
+func TestRouterSendByIdentity(t *testing.T) {
+	checkNoLeaks(t)
+	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan [][]byte, 4)
+	r := newRouter(ln, slog.New(slog.DiscardHandler), func(frames [][]byte) { got <- frames })
+	defer r.close()
+	dial := func(id string) *zconn {
+		t.Helper()
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := openZMTP(nc, zmq4.Dealer, id, false, MaxFrame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.close)
+		return c
+	}
+	a1, a2, b := dial("a"), dial("a"), dial("b")
+	// A message from each tells us the router has registered all three.
+	for _, c := range []*zconn{a1, a2, b} {
+		if err := c.send([][]byte{[]byte("hello")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]int{}
+	for range 3 {
+		select {
+		case f := <-got:
+			if len(f) != 2 || string(f[1]) != "hello" {
+				t.Fatalf("router handed %q, want [identity hello]", f)
+			}
+			seen[string(f[0])]++
+		case <-time.After(waitLimit):
+			t.Fatal("router handed fewer than 3 messages")
+		}
+	}
+	if seen["a"] != 2 || seen["b"] != 1 {
+		t.Fatalf("identities seen %v, want a twice and b once", seen)
+	}
+	if err := r.send([][]byte{[]byte("nobody"), []byte("lost")}); err != nil {
+		t.Fatalf("send to an unknown identity: %v, want a silent drop", err)
+	}
+	if err := r.send([][]byte{[]byte("a"), []byte("to-a")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.send([][]byte{[]byte("b"), []byte("to-b")}); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]*zconn{"a1": a1, "a2": a2} {
+		if f, err := c.recv(); err != nil || len(f) != 1 || string(f[0]) != "to-a" {
+			t.Errorf("%s got %q, %v; want to-a", name, f, err)
+		}
+	}
+	if f, err := b.recv(); err != nil || len(f) != 1 || string(f[0]) != "to-b" {
+		t.Errorf("b got %q, %v; want to-b (nothing for the unknown identity first)", f, err)
+	}
+}
