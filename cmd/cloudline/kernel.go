@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -73,14 +72,6 @@ func runKernel(ctx context.Context, args []string, _, stderr io.Writer) int {
 	// queue from costing ~400 MB of RSS. GOMEMLIMIT still overrides it.
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(256 << 20)
-	}
-	// The proxy is a message pump: with a second P, hand-offs between
-	// goroutines wake another thread, CPU taken from the wrapped kernel on
-	// a laptop's few cores (measured over a loop of trivial cells: 12 %
-	// less CPU and 28 % fewer context switches with one P, the same
-	// round trip; bench/RESULTS.md). GOMAXPROCS overrides.
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
 	}
 	if path := os.Getenv("CLOUDLINE_CPUPROFILE"); path != "" {
 		stopProfile, err := startCPUProfile(path)
