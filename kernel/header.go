@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 )
 
 // header holds the header fields the proxy routes on.
@@ -16,51 +17,72 @@ type header struct {
 // parseHeader reads the routing fields of a header (or parent header).
 // It runs for every message, so instead of a reflective json.Unmarshal it
 // validates the object and picks the three string fields out of it;
-// unparseable headers leave the fields empty.
+// unparseable headers leave the fields empty. Keys match exactly and the
+// last of duplicate keys wins, as with Python's json module, which
+// ipykernel and jupyter_client use (Go's json.Unmarshal into a struct
+// would also match "MSG_ID").
 func parseHeader(obj []byte) (header, bool) {
 	var h header
 	if len(obj) < 2 || !json.Valid(obj) {
 		return h, false
 	}
-	h.MsgID = stringField(obj, `"msg_id"`)
-	h.MsgType = stringField(obj, `"msg_type"`)
-	h.Session = stringField(obj, `"session"`)
+	if obj[0] == '{' && bytes.IndexAny(obj[1:], "{[\\") < 0 && utf8.Valid(obj) {
+		// A flat object without escapes (Jupyter headers are): every
+		// quote delimits a string, so the fast path cannot misread.
+		h.MsgID = stringField(obj, `"msg_id"`)
+		h.MsgType = stringField(obj, `"msg_type"`)
+		h.Session = stringField(obj, `"session"`)
+		return h, true
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(obj, &m) != nil {
+		return h, true // valid JSON, not an object
+	}
+	str := func(raw json.RawMessage) string {
+		var s string
+		_ = json.Unmarshal(raw, &s)
+		return s
+	}
+	h.MsgID, h.MsgType, h.Session = str(m["msg_id"]), str(m["msg_type"]), str(m["session"])
 	return h, true
 }
 
 // stringField returns the string value of a top-level key (quoted) of a
-// valid, flat JSON object, or "". Jupyter headers are flat objects of
-// strings, so the first key followed by a colon is the field.
+// valid, flat JSON object, or "". In such an object an unescaped key
+// followed by a colon is a key, never text inside a value; the last one
+// wins.
 func stringField(obj []byte, key string) string {
+	var found []byte // what follows the last key and its colon
 	for off := 0; ; {
 		i := bytes.Index(obj[off:], []byte(key))
 		if i < 0 {
-			return ""
+			break
 		}
 		rest := bytes.TrimLeft(obj[off+i+len(key):], " \t\r\n")
 		off += i + len(key)
 		if len(rest) == 0 || rest[0] != ':' {
-			continue // the key's text inside a value
+			continue // the key's text as a value
 		}
-		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
-		if len(rest) == 0 || rest[0] != '"' {
-			return ""
-		}
-		end := bytes.IndexByte(rest[1:], '"')
-		if end < 0 {
-			return ""
-		}
-		raw := rest[1 : 1+end]
-		if bytes.IndexByte(raw, '\\') < 0 {
-			return string(raw)
-		}
-		// Escapes: let the JSON decoder handle the (rare) general case.
-		var s string
-		if json.NewDecoder(bytes.NewReader(rest)).Decode(&s) == nil {
-			return s
-		}
+		found = bytes.TrimLeft(rest[1:], " \t\r\n")
+	}
+	rest := found
+	if len(rest) == 0 || rest[0] != '"' {
 		return ""
 	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 {
+		return ""
+	}
+	raw := rest[1 : 1+end]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
+	}
+	// Escapes: let the JSON decoder handle the (rare) general case.
+	var s string
+	if json.NewDecoder(bytes.NewReader(rest)).Decode(&s) == nil {
+		return s
+	}
+	return ""
 }
 
 // decode builds the observer's view of a parsed message. Unparseable

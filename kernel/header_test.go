@@ -110,17 +110,28 @@ func TestStringField(t *testing.T) {
 func FuzzParseHeader(f *testing.F) {
 	f.Add([]byte(`{"msg_id": "a", "msg_type": "execute_request", "session": "s", "username": "u", "date": "2026-01-01T00:00:00Z", "version": "5.3"}`))
 	f.Add([]byte(`{"msg_id": "a\"b"}`))
+	f.Add([]byte(`{"msg_Id":"00"}`))
+	f.Add([]byte(`{"msg_id":"a","msg_id":"b"}`))
+	f.Add([]byte(`{"content":{"msg_id":"inner"},"msg_id":"outer"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, ok := parseHeader(b)
 		if !ok {
 			return
 		}
-		var want header
-		if json.Unmarshal(b, &want) != nil {
-			return // valid JSON but not an object of strings: fields may differ
+		// The reference: exact keys, the last duplicate wins (Python's
+		// json, which ipykernel and jupyter_client use).
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) != nil {
+			return // valid JSON but not an object: no fields
 		}
-		if h.MsgID != want.MsgID && want.MsgID != "" {
-			t.Errorf("msg_id %q, json says %q", h.MsgID, want.MsgID)
+		for key, got := range map[string]string{"msg_id": h.MsgID, "msg_type": h.MsgType, "session": h.Session} {
+			var want string
+			if json.Unmarshal(m[key], &want) != nil {
+				want = "" // missing, or not a string
+			}
+			if got != want {
+				t.Errorf("%s %q, json says %q", key, got, want)
+			}
 		}
 	})
 }
