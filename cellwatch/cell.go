@@ -1,7 +1,6 @@
 package cellwatch
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -51,7 +50,7 @@ func (w *Watcher) handle(m *kernel.Message) {
 		// observes a request after forwarding it, so on a loaded machine
 		// its idle may be observed first: the request must not then open
 		// a cell that never ends.
-		if m.MsgType == "execute_reply" || m.MsgType == "status" && bytes.Contains(m.Content, []byte(`"idle"`)) {
+		if m.MsgType == "execute_reply" || m.Idle() {
 			w.run.unseen.add(m.ParentMsgID)
 		}
 		return

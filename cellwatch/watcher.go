@@ -1,7 +1,6 @@
 package cellwatch
 
 import (
-	"bytes"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -190,7 +189,7 @@ func (w *Watcher) Observe(m *kernel.Message) {
 	w.queuedBytes += len(m.Content)
 	now := len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize ||
 		m.MsgType == "execute_request" && m.Direction == kernel.FromFrontend ||
-		m.MsgType == "status" && bytes.Contains(m.Content, []byte(`"idle"`))
+		m.Idle()
 	w.mu.Unlock()
 	if now {
 		w.poke()

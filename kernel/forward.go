@@ -118,7 +118,7 @@ func (p *Proxy) iopubToFrontend(from *zconn) {
 			p.session.Store(&s)
 		}
 		var held <-chan struct{}
-		if m.MsgType == "status" && m.ParentMsgType == "execute_request" && p.HoldIdle != nil && isIdle(f.Content) {
+		if m.ParentMsgType == "execute_request" && p.HoldIdle != nil && m.Idle() {
 			held = p.HoldIdle(m.ParentMsgID)
 		}
 		if held == nil {

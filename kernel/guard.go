@@ -105,8 +105,8 @@ func (l guardListener) Accept() (net.Conn, error) {
 	return &guardConn{Conn: newCoalesceConn(c), greeting: 64, limit: MaxFrame, log: l.log}, nil
 }
 
-// Dial connects to the wrapped kernel (trusted: no guard, but the same
-// syscall coalescing).
+// Dial is unused: the proxy dials the wrapped kernel itself (zconn.go).
+// It completes the transport with the same syscall coalescing.
 func (g guardTransport) Dial(ctx context.Context, d transport.Dialer, addr string) (net.Conn, error) {
 	c, err := d.DialContext(ctx, g.network, addr)
 	if err != nil {

@@ -63,3 +63,6 @@ type Message struct {
 	Content      json.RawMessage
 	Buffers      [][]byte
 }
+
+// Idle reports whether m is a status message saying the kernel went idle.
+func (m *Message) Idle() bool { return m.MsgType == "status" && isIdle(m.Content) }

@@ -272,11 +272,9 @@ func (s *subscriber) unsubscribe(topic []byte) {
 
 // ping answers a ZMTP 3.1 PING with a PONG carrying its context.
 func (s *subscriber) ping(data []byte) {
-	if len(data) < 2 {
-		return
+	if body, ok := pong(data); ok {
+		s.enqueueRaw(body)
 	}
-	body := append([]byte{4, 'P', 'O', 'N', 'G'}, data[2:]...)
-	s.enqueueRaw(body)
 }
 
 func (s *subscriber) matches(topic []byte) bool {

@@ -55,9 +55,11 @@ func (c *zconn) recv() ([][]byte, error) {
 			if len(frames) > 0 {
 				return nil, errors.New("command inside a message")
 			}
-			if name, data, err := parseCommand(body); err == nil && name == "PING" && len(data) >= 2 {
-				if err := c.sendCmd(append([]byte{4, 'P', 'O', 'N', 'G'}, data[2:]...)); err != nil {
-					return nil, err
+			if name, data, err := parseCommand(body); err == nil && name == "PING" {
+				if reply, ok := pong(data); ok {
+					if err := c.sendCmd(reply); err != nil {
+						return nil, err
+					}
 				}
 			}
 			continue

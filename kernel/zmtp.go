@@ -93,6 +93,16 @@ func parseProperties(data []byte) (map[string]string, error) {
 	return props, nil
 }
 
+// pong is the answer to a ZMTP 3.1 PING whose data (a TTL, then a
+// context) is given: a PONG with the same context. A PING too short to
+// carry its TTL gets none.
+func pong(ping []byte) ([]byte, bool) {
+	if len(ping) < 2 {
+		return nil, false
+	}
+	return append([]byte{4, 'P', 'O', 'N', 'G'}, ping[2:]...), true
+}
+
 // frameHeader encodes a frame header into hdr and returns its length.
 func frameHeader(hdr *[9]byte, size int, flags byte) int {
 	if size > 255 {
