@@ -20,6 +20,7 @@ type fakeSampler struct {
 	machine  Machine
 	ports    []int
 	resets   []int
+	reads    int            // Proc calls
 	cmdlines map[int]string // default: every process runs ipykernel (forks)
 	noReset  bool           // clear_refs is not writable
 }
@@ -53,6 +54,7 @@ func (f *fakeSampler) Tree(root int) ([]int, error) {
 func (f *fakeSampler) Proc(pid int, files bool) (ProcSample, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	p, ok := f.procs[pid]
 	if !ok {
 		return ProcSample{}, fmt.Errorf("pid %d: %w", pid, ErrGone)

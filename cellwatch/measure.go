@@ -29,8 +29,17 @@ type baseline struct {
 // When no other cell is measured it resets the peak counters of the tree
 // first, root before the scan for children, so the cell's allocations are
 // caught from the start.
+//
+// The watcher wakes at most lazyWake after a request (watcher.go), so a
+// baseline may be taken that late. A cell whose idle is already queued
+// ran, start to end, while the watcher slept: it is not reset (that would
+// only lose the peaks of the cells before it) and it shares one reading of
+// the tree with the cells that ended in the same batch. Its CPU and memory
+// are then right within lazyWake, and its peak is its end's RSS, marked
+// not exact.
 func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	rs := w.run
+	late := rs.endsQueued[c.rec.MsgID]
 	alone := len(w.measuredCells()) == 0
 	c.measured = true
 	c.base = baseline{pids: map[int]bool{}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}
@@ -48,9 +57,10 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 		return
 	}
 	reset := func(pid int) {
-		if !alone {
+		if !alone || late {
 			return
 		}
+		rs.drainProcs = nil // read before the reset: its peaks are older
 		if err := rs.proc.ResetPeak(pid); err != nil {
 			rs.log.Debug("cellwatch: peak reset", "pid", pid, "err", err)
 			return
@@ -77,8 +87,17 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	// In a run all, the previous cell's end sample, a few ms old, stands
 	// in for reading the tree again.
 	procs, reused := w.recallSample(now)
-	if !alone || list || !reused {
+	switch {
+	case late && !list && (reused || rs.drainProcs != nil):
+		if !reused {
+			procs, reused = rs.drainProcs, true
+		}
+	case !alone || list || !reused:
 		procs, reused = w.readProcs(list), false
+		if late {
+			// Read after the cell ran: its peak comes from its end.
+			rs.drainProcs, reused = procs, true
+		}
 	}
 	if list {
 		rs.filesAt = now
@@ -122,7 +141,12 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		return
 	}
 	var procs []ProcSample
-	if w.PID > 0 {
+	if w.PID > 0 && !tick && rs.drainProcs != nil && !listFilesAtEnd(cells, now) {
+		// Cells that ended in the batch being drained: one reading of the
+		// tree, taken after all their ends, stands for each.
+		procs = rs.drainProcs
+		w.rememberSample(procs, now, true)
+	} else if w.PID > 0 {
 		// The tree is rescanned every tick: children born since (a
 		// multiprocessing worker) count from their first sample, with
 		// their VmHWM since birth. The end of a quick cell reuses the scan
@@ -143,17 +167,15 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 		// or more (a quick cell has closed what it opened, and its code
 		// paths were scanned at its start).
 		d := now.Sub(rs.filesAt)
-		files := tick && (d < 0 || d >= 200*time.Millisecond)
-		if !tick {
-			for _, c := range cells {
-				files = files || now.Sub(c.startTime()) >= quickFiles
-			}
-		}
+		files := tick && (d < 0 || d >= 200*time.Millisecond) || !tick && listFilesAtEnd(cells, now)
 		if files {
 			rs.filesAt = now
 		}
 		procs = w.readProcs(files)
 		w.rememberSample(procs, now, !tick)
+		if !tick {
+			rs.drainProcs = procs
+		}
 	}
 	m, err := w.machine(now)
 	if err != nil {
@@ -189,6 +211,17 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 			w.emit(CellTick, &c.rec)
 		}
 	}
+}
+
+// listFilesAtEnd says whether the end of cells lists open files: when one
+// ran quickFiles or more.
+func listFilesAtEnd(cells []*cell, now time.Time) bool {
+	for _, c := range cells {
+		if now.Sub(c.startTime()) >= quickFiles {
+			return true
+		}
+	}
+	return false
 }
 
 // machine reads the machine facts, reusing a reading younger than 50 ms

@@ -40,12 +40,14 @@ type runState struct {
 	gpuOn        atomic.Bool // cells run: the GPU poller samples
 	dropped      uint64      // last logged
 	ticker       *time.Ticker
-	interval     time.Duration // the ticker's
-	tickEach     time.Duration // SampleEvery
-	fastEach     time.Duration // FastEvery, <= 0 = off
-	fastTill     time.Time     // sample every fastEach until then
-	tickAt       time.Time     // last CellTick
-	unseen       endedUnseen   // cells whose end came before their request (cell.go)
+	interval     time.Duration   // the ticker's
+	tickEach     time.Duration   // SampleEvery
+	fastEach     time.Duration   // FastEvery, <= 0 = off
+	fastTill     time.Time       // sample every fastEach until then
+	tickAt       time.Time       // last CellTick
+	unseen       endedUnseen     // cells whose end came before their request (cell.go)
+	endsQueued   map[string]bool // msg_ids whose idle is in the batch being drained
+	drainProcs   []ProcSample    // the tree read during this drain, while it stands (measure.go)
 }
 
 type scanResult struct {
@@ -261,6 +263,19 @@ func (w *Watcher) drain() {
 	if len(batch) == 0 {
 		return
 	}
+	rs := w.run
+	for _, it := range batch {
+		if it.m != nil && it.m.Idle() && it.m.ParentMsgID != "" {
+			if rs.endsQueued == nil {
+				rs.endsQueued = map[string]bool{}
+			}
+			rs.endsQueued[it.m.ParentMsgID] = true
+		}
+	}
+	defer func() {
+		clear(rs.endsQueued)
+		rs.drainProcs = nil
+	}()
 	for i := range batch {
 		it := batch[i]
 		if it.died != nil {

@@ -139,13 +139,14 @@ func (w *Watcher) init() {
 	})
 }
 
-// Each wake of the Run goroutine takes the proxy's processor from the
-// forwarding path for a while, so only two messages wake it at once: the
-// request that starts a cell (its baseline must be taken before the code
-// runs) and the idle that ends it (its end is measured while the frontend
-// turns around, not when the next request arrives). Every other message
-// waits for the next wake: those two, a Sync (a held idle), a sample tick,
-// a full queue, or lazyWake at the latest.
+// Each wake of the Run goroutine takes a thread, and on a small machine a
+// core, from the wrapped kernel and the frontend, at the moments they
+// hurry: a cell's request and its idle. So no message wakes it at once.
+// Messages wait for the next wake: a Wake (the proxy holds the idle of a
+// cell worth advice), a Sync, a sample tick, a full queue, or lazyWake at
+// the latest. A cell that starts and ends between two wakes is handled in
+// one batch with the cells around it (measure.go says what that costs in
+// precision).
 const (
 	lazyWake    = 25 * time.Millisecond
 	lazyMaxMsgs = 64      // queued messages that wake Run at once
@@ -161,7 +162,8 @@ func (w *Watcher) poke() {
 }
 
 // Observe takes one message from the proxy's forwarding path. It never
-// blocks: it filters, queues a pointer and returns. Outputs (stream,
+// blocks: it filters, queues a pointer and returns; the message is handled
+// within lazyWake (see Wake). Outputs (stream,
 // display data) are dropped when the queue is full, and counted; the
 // messages that drive a cell's life are always queued. m must not be
 // modified afterwards (kernel.Message's contract).
@@ -187,15 +189,21 @@ func (w *Watcher) Observe(m *kernel.Message) {
 	w.observed++
 	w.queue = append(w.queue, item{seq: w.observed, m: m})
 	w.queuedBytes += len(m.Content)
-	now := len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize ||
-		m.MsgType == "execute_request" && m.Direction == kernel.FromFrontend ||
-		m.Idle()
+	now := len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize
 	w.mu.Unlock()
 	if now {
 		w.poke()
 	} else if w.lazySet.CompareAndSwap(false, true) {
 		w.lazy.Reset(lazyWake)
 	}
+}
+
+// Wake has the Run goroutine handle what was observed now rather than
+// within lazyWake. It never blocks. Use it when something waits for the
+// outcome (the proxy holding a cell's idle until its advice is posted).
+func (w *Watcher) Wake() {
+	w.init()
+	w.poke()
 }
 
 // interesting reports whether cellwatch uses m, and whether it is an

@@ -29,7 +29,8 @@ func TestWatcherQueuedCells(t *testing.T) {
 	setRSS(500 * mb)
 	h.feed(t, idle(t, "a", 1000*ms))
 	setRSS(100 * mb) // big() freed its memory; VmHWM still says 500 MB
-	h.feed(t, iopub(t, "b", "execute_input", map[string]any{}, 1001*ms), idle(t, "b", 1100*ms))
+	h.feed(t, iopub(t, "b", "execute_input", map[string]any{}, 1001*ms))
+	h.feed(t, idle(t, "b", 1100*ms))
 
 	h.ev.mu.Lock()
 	peaks := map[string]uint64{}
@@ -47,6 +48,55 @@ func TestWatcherQueuedCells(t *testing.T) {
 	}
 	if !slices.Equal(h.fs.resets, []int{10, 10}) {
 		t.Errorf("resets %v, want one per cell", h.fs.resets)
+	}
+}
+
+// Quick cells that start and end while the watcher sleeps are handled in
+// one batch: no peak reset after the fact, one reading of the tree for all
+// of them. A cell still running when the batch is handled is reset as
+// usual.
+func TestWatcherBatchedQuickCells(t *testing.T) {
+	h := startWatcher(t, nil)
+	ms := time.Millisecond
+	var batch []*kernel.Message
+	for i, id := range []string{"a", "b", "c"} {
+		at := time.Duration(i) * 10 * ms
+		batch = append(batch, execRequest(t, id, "pass", false, at),
+			iopub(t, id, "execute_input", map[string]any{}, at+ms), idle(t, id, at+3*ms))
+	}
+	batch = append(batch, execRequest(t, "d", "train()", false, 40*ms), iopub(t, "d", "execute_input", map[string]any{}, 41*ms))
+	h.feed(t, batch...)
+
+	ends := map[string]Record{}
+	h.ev.mu.Lock()
+	for _, e := range h.ev.evs {
+		if e.Kind == CellEnd {
+			ends[e.Record.MsgID] = e.Record
+		}
+	}
+	h.ev.mu.Unlock()
+	for _, id := range []string{"a", "b", "c"} {
+		r, ok := ends[id]
+		if !ok {
+			t.Fatalf("no CellEnd for %s", id)
+		}
+		if r.PeakExact || r.PeakRSS != 100*mb || r.RSS != 100*mb || r.Wall != 2*ms {
+			t.Errorf("%s: peak %d MB exact %v, rss %d MB, wall %v; want 100 MB not exact, 100 MB, 2ms",
+				id, r.PeakRSS/mb, r.PeakExact, r.RSS/mb, r.Wall)
+		}
+	}
+	h.fs.mu.Lock()
+	resets, reads := slices.Clone(h.fs.resets), h.fs.reads
+	h.fs.mu.Unlock()
+	if !slices.Equal(resets, []int{10}) {
+		t.Errorf("resets %v, want one: d's (still running)", resets)
+	}
+	if reads != 1 {
+		t.Errorf("%d readings of the tree for one batch, want 1", reads)
+	}
+	h.feed(t, idle(t, "d", 500*ms))
+	if r, _ := h.ev.last(CellEnd); r.MsgID != "d" || !r.PeakExact {
+		t.Errorf("d's end: %s exact %v, want d with an exact peak", r.MsgID, r.PeakExact)
 	}
 }
 
@@ -166,5 +216,31 @@ func TestWatcherBackgroundScan(t *testing.T) {
 	r, _ := h.ev.last(CellEnd)
 	if !slices.Equal(r.CodePaths, []FileUse{{"late.csv", 777}}) || r.CodeBytes != 777 || r.CodeScanCut {
 		t.Errorf("CellEnd code paths %v, %d bytes, cut %v", r.CodePaths, r.CodeBytes, r.CodeScanCut)
+	}
+}
+
+// No message wakes the watcher at once, but none waits for a Sync either:
+// the lazy wake handles it.
+func TestWatcherHandlesMessagesWithoutSync(t *testing.T) {
+	got := make(chan Event, 8)
+	h := startWatcher(t, func(w *Watcher) { w.OnEvent = func(e Event) { got <- e } })
+	h.w.Observe(execRequest(t, "m", "pass", false, 0))
+	h.w.Wake()
+	select {
+	case e := <-got:
+		if e.Kind != CellStart || e.Record.MsgID != "m" {
+			t.Errorf("first event %v of %s, want start of m", e.Kind, e.Record.MsgID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an observed request was not handled without a Sync")
+	}
+	h.w.Observe(idle(t, "m", time.Millisecond))
+	select {
+	case e := <-got:
+		if e.Kind != CellEnd {
+			t.Errorf("second event %v, want the end", e.Kind)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an observed idle was not handled without a Sync or a Wake")
 	}
 }

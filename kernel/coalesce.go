@@ -33,6 +33,7 @@ const (
 )
 
 func newCoalesceConn(c net.Conn) *coalesceConn {
+	c = rawSocket(c)
 	return &coalesceConn{Conn: c, r: bufio.NewReaderSize(c, coalesceReadBuf), greet: 64}
 }
 

@@ -63,7 +63,7 @@ func (s *subscriber) writeInline(frames [][]byte) {
 	var n int
 	var werr error
 	err := s.raw.Write(func(fd uintptr) bool {
-		n, werr = syscall.Write(int(fd), buf)
+		n, werr = writeNonblock(fd, buf)
 		return true // never wait for the socket: the writer goroutine will
 	})
 	if errors.Is(werr, syscall.EAGAIN) || errors.Is(werr, syscall.EINTR) {

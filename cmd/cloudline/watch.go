@@ -61,6 +61,7 @@ type request struct {
 	ended  chan struct{} // closed when its advice has been posted
 	output atomic.Bool   // the cell produced output or an error
 	hold   bool          // held whatever its speed (see quickCell)
+	held   atomic.Bool   // its idle is being held: cellwatch must not wait
 }
 
 // liveLine is a cell's status display.
@@ -186,6 +187,11 @@ func (wt *watch) observe(m *kernel.Message) {
 		}
 	}
 	wt.w.Observe(m)
+	if m.ParentMsgType == "execute_request" && m.Idle() {
+		if r := wt.request(m.ParentMsgID); r != nil && r.held.Load() {
+			wt.w.Wake() // the proxy waits for this cell's advice
+		}
+	}
 }
 
 // producesOutput lists the iopub messages that make a cell worth holding.
@@ -199,6 +205,7 @@ func (wt *watch) holdIdle(msgID string) <-chan struct{} {
 	if r == nil || (time.Since(r.at) < quickCell && !r.output.Load() && !r.hold) {
 		return nil
 	}
+	r.held.Store(true)
 	return r.ended
 }
 
