@@ -45,6 +45,7 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	c.base = baseline{pids: map[int]bool{}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}
 	c.lastAt = now
 	rs.fastTill = rs.now().Add(fastFor)
+	rs.tickRestart = rs.tickRestart || alone && !late
 	defer func() {
 		if m, err := w.machine(now); err == nil {
 			c.rec.Machine = m
@@ -149,9 +150,9 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	} else if w.PID > 0 {
 		// The tree is rescanned every tick: children born since (a
 		// multiprocessing worker) count from their first sample, with
-		// their VmHWM since birth. The end of a quick cell reuses the scan
-		// from its start.
-		if d := now.Sub(rs.treeAt); !tick && d >= 0 && d < rs.fastEach {
+		// their VmHWM since birth. The end of a cell that ran less than
+		// fastEach reuses the scan its start used.
+		if d := now.Sub(rs.treeAt); !tick && d >= 0 && d < time.Second && ranUnder(cells, now, rs.fastEach) {
 			// fresh enough
 		} else if tree, err := rs.proc.Tree(w.PID); err == nil {
 			for _, pid := range tree {
@@ -211,6 +212,16 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 			w.emit(CellTick, &c.rec)
 		}
 	}
+}
+
+// ranUnder says whether every cell in cells started less than d before now.
+func ranUnder(cells []*cell, now time.Time, d time.Duration) bool {
+	for _, c := range cells {
+		if now.Sub(c.startTime()) >= d {
+			return false
+		}
+	}
+	return true
 }
 
 // listFilesAtEnd says whether the end of cells lists open files: when one

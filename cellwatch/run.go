@@ -45,6 +45,7 @@ type runState struct {
 	fastEach     time.Duration   // FastEvery, <= 0 = off
 	fastTill     time.Time       // sample every fastEach until then
 	tickAt       time.Time       // last CellTick
+	tickRestart  bool            // a cell started with none running: its ticks count from now
 	unseen       endedUnseen     // cells whose end came before their request (cell.go)
 	endsQueued   map[string]bool // msg_ids whose idle is in the batch being drained
 	drainProcs   []ProcSample    // the tree read during this drain, while it stands (measure.go)
@@ -222,13 +223,16 @@ func (w *Watcher) schedule() {
 	case running && rs.ticker == nil:
 		rs.ticker = time.NewTicker(interval)
 		rs.interval = interval
-	case running && interval != rs.interval:
+	case running && (interval != rs.interval || rs.tickRestart):
+		// A cell that started alone is first sampled interval after its
+		// start: in a run of quick cells, none lives to see a tick.
 		rs.ticker.Reset(interval)
 		rs.interval = interval
 	case !running && rs.ticker != nil:
 		rs.ticker.Stop()
 		rs.ticker = nil
 	}
+	rs.tickRestart = false
 	if !running {
 		if err := rs.busy.set(false); err != nil {
 			rs.log.Warn("cellwatch: busy marker", "err", err)
