@@ -56,10 +56,7 @@ func (s *subscriber) enqueue(frames [][]byte) {
 // writeInline writes a message while the subscriber is marked busy, and
 // queues what the socket did not take.
 func (s *subscriber) writeInline(frames [][]byte) {
-	var buf []byte
-	for _, b := range encodeMessage(frames) {
-		buf = append(buf, b...)
-	}
+	buf := appendMessage(nil, frames)
 	var n int
 	var werr error
 	err := s.raw.Write(func(fd uintptr) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -18,19 +19,29 @@ import (
 // Send makes a timeout context and an errgroup and runs the write on a new
 // goroutine. On a two-core machine those hand-offs wake threads that the
 // wrapped kernel needs: they were most of the proxy's own cost per cell.
-// Here zmq4 still does the handshake (zmq4.Open) and writes messages
-// (Conn.SendMsg); the forwarding goroutine reads frames straight from the
-// connection's buffer and writes straight to the destination, so a message
-// crosses the proxy on one goroutine.
+// Here zmq4 still does the handshake (zmq4.Open: greeting, security
+// mechanism, READY and its properties); the forwarding goroutine reads
+// frames straight from the connection's buffer and writes each message
+// straight to the destination in one write, so a message crosses the proxy
+// on one goroutine.
 
-// zconn is one ZMTP connection after its handshake.
+// zconn is one ZMTP connection after its handshake. zmq4 wrote the
+// handshake through nc; messages are then written whole, one write each,
+// straight to the connection under nc's wrappers (zmq4's Conn.SendMsg
+// allocated a context, an errgroup and a header per frame for each).
 type zconn struct {
 	z     *zmq4.Conn
 	nc    net.Conn   // what z reads and writes: coalescing, guarded for frontends
+	w     io.Writer  // the connection under nc's wrappers
 	id    []byte     // the peer's routing identity (router peers)
 	limit uint64     // largest frame accepted
-	wmu   sync.Mutex // one message at a time on the wire
+	hdr   [9]byte    // recv's frame header scratch
+	wmu   sync.Mutex // one message at a time on the wire; guards wbuf
+	wbuf  []byte     // the message being written
 }
+
+// maxKeptWriteBuf bounds the write buffer a zconn keeps between messages.
+const maxKeptWriteBuf = 256 << 10
 
 // openZMTP runs the ZMTP handshake over nc as a socket of type typ.
 func openZMTP(nc net.Conn, typ zmq4.SocketType, id string, server bool, limit uint64) (*zconn, error) {
@@ -39,15 +50,27 @@ func openZMTP(nc net.Conn, typ zmq4.SocketType, id string, server bool, limit ui
 		nc.Close()
 		return nil, err
 	}
-	return &zconn{z: z, nc: nc, limit: limit}, nil
+	return &zconn{z: z, nc: nc, w: wire(nc), limit: limit}, nil
+}
+
+// wire returns the connection under the proxy's wrappers of nc, which only
+// the handshake needs to write through.
+func wire(nc net.Conn) io.Writer {
+	if g, ok := nc.(*guardConn); ok {
+		nc = g.Conn
+	}
+	if c, ok := nc.(*coalesceConn); ok {
+		return c.Conn
+	}
+	return nc
 }
 
 // recv returns the next message's frames. ZMTP commands are not messages:
 // a PING is answered, others are skipped.
 func (c *zconn) recv() ([][]byte, error) {
-	var frames [][]byte
+	frames := make([][]byte, 0, 8) // a Jupyter message has 6 frames and its identities
 	for {
-		body, flags, err := readFrame(c.nc, c.limit)
+		body, flags, err := readFrameWith(c.nc, c.limit, &c.hdr)
 		if err != nil {
 			return nil, err
 		}
@@ -75,13 +98,24 @@ func (c *zconn) recv() ([][]byte, error) {
 func (c *zconn) send(frames [][]byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.z.SendMsg(zmq4.NewMsgFrom(frames...))
+	return c.write(appendMessage(c.wbuf[:0], frames))
 }
 
+// sendCmd writes one command.
 func (c *zconn) sendCmd(body []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return writeFrame(c.nc, body, flagCommand)
+	return c.write(appendFrame(c.wbuf[:0], body, flagCommand))
+}
+
+// write writes b, laid out in wbuf, with wmu held.
+func (c *zconn) write(b []byte) error {
+	_, err := c.w.Write(b)
+	if cap(b) > maxKeptWriteBuf {
+		b = nil // a large message's buffer is not kept
+	}
+	c.wbuf = b[:0]
+	return err
 }
 
 func (c *zconn) close() { c.nc.Close() }

@@ -124,9 +124,34 @@ func writeFrame(w io.Writer, body []byte, flags byte) error {
 	return err
 }
 
+// appendFrame appends one frame, header and body, to buf.
+func appendFrame(buf, body []byte, flags byte) []byte {
+	var hdr [9]byte
+	n := frameHeader(&hdr, len(body), flags)
+	return append(append(buf, hdr[:n]...), body...)
+}
+
+// appendMessage appends a multipart message's frames to buf.
+func appendMessage(buf []byte, frames [][]byte) []byte {
+	for i, f := range frames {
+		var flags byte
+		if i < len(frames)-1 {
+			flags = flagMore
+		}
+		buf = appendFrame(buf, f, flags)
+	}
+	return buf
+}
+
 // readFrame reads one frame, refusing frames larger than limit.
 func readFrame(r io.Reader, limit uint64) (body []byte, flags byte, err error) {
 	var hdr [9]byte
+	return readFrameWith(r, limit, &hdr)
+}
+
+// readFrameWith is readFrame with the caller's scratch for the header:
+// handed to an io.Reader, a local one escapes, an allocation per frame.
+func readFrameWith(r io.Reader, limit uint64, hdr *[9]byte) (body []byte, flags byte, err error) {
 	if _, err = io.ReadFull(r, hdr[:2]); err != nil {
 		return nil, 0, err
 	}
