@@ -134,6 +134,21 @@ def flood(k, code, collect, check):
     return dt
 
 
+def relay_floor(plain, name, rounds, per_round):
+    """Trivial cells through the bare relay, A B against the plain kernel:
+    the floor under cloudline's own ratio."""
+    relay = Kernel(name)
+    try:
+        for _ in range(20):
+            relay.run("pass")
+        cells = alternate([plain, relay], rounds, lambda k: [k.run("pass") for _ in range(per_round)])
+    finally:
+        relay.stop()
+    pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
+    return bl.Row("floor: trivial cell p50 through a bare byte relay (relay in the cloudline column)", "ms",
+                  bl.median(pooled[plain.name]) * 1e3, bl.median(pooled[name]) * 1e3)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cloud", default="cloudline-bench", help="the cloudline kernelspec")
@@ -141,6 +156,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: fewer rounds")
     ap.add_argument("--profile", metavar="DIR", help="write the cloudline kernel's CPU profile to DIR")
     ap.add_argument("--binary", default="bin/cloudline", help="for go tool pprof")
+    ap.add_argument("--relay", metavar="KERNELSPEC",
+                    help="also time trivial cells through this kernelspec, a bare byte relay "
+                         "(bench/relay): the least any process between frontend and kernel costs")
     ap.add_argument("--cloud-env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment of the measured cloudline kernel (repeatable), e.g. "
                          "HOST_PROC=/nonexistent to see the proxy without its /proc sampling")
@@ -189,6 +207,8 @@ def main():
                                bl.percentile(pooled[a.plain], p) * 1e3,
                                bl.percentile(pooled[a.cloud], p) * 1e3, bl.Target("ratio", tgt),
                                f"{len(pooled[a.cloud])} cells each"))
+        if a.relay:
+            rows.append(relay_floor(plain, a.relay, rounds, per_round))
         comp = alternate(ks, rounds, lambda k: [k.complete("impo") for _ in range(per_round // 2)])
         comp = {n: [x for batch in v for x in batch] for n, v in comp.items()}
         rows.append(bl.Row("complete_request round trip p50", "ms", bl.median(comp[a.plain]) * 1e3,

@@ -35,6 +35,15 @@ chmod 700 "$XDG_RUNTIME_DIR"
 
 bin/cloudline install --prefix "$tmp" --python "$py" --name cloudline-bench >/dev/null
 
+# The floor: a bare byte relay between frontend and kernel (bench/relay).
+go build -o bin/relay ./bench/relay
+mkdir -p "$JUPYTER_PATH/kernels/relay-bench"
+cat >"$JUPYTER_PATH/kernels/relay-bench/kernel.json" <<EOF
+{"argv": ["$root/bin/relay", "-f", "{connection_file}", "--", "$root/$py", "-m", "ipykernel_launcher",
+  "-f", "{child_connection_file}"],
+ "display_name": "relay (benchmark floor)", "language": "python"}
+EOF
+
 # ipykernel warns at every start that TCP is unencrypted: not news here.
-"$py" bench/bench.py --cloud cloudline-bench --binary bin/cloudline "$@" \
+"$py" bench/bench.py --cloud cloudline-bench --relay relay-bench --binary bin/cloudline "$@" \
   2> >(grep -v --line-buffered 'running over TCP without encryption' >&2)
