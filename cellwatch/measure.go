@@ -88,16 +88,15 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	// In a run all, the previous cell's end sample, a few ms old, stands
 	// in for reading the tree again.
 	procs, reused := w.recallSample(now)
-	switch {
-	case late && !list && (reused || rs.drainProcs != nil):
-		if !reused {
-			procs, reused = rs.drainProcs, true
-		}
-	case !alone || list || !reused:
-		procs, reused = w.readProcs(list), false
+	if late && !reused && !list && rs.drainProcs != nil {
+		procs, reused = rs.drainProcs, true
+	}
+	if list || !reused || !alone && !late {
+		// A late cell's reading is taken after it ran: its peak comes
+		// from its end, and the drain's other ends share the reading.
+		procs, reused = w.readProcs(list), late
 		if late {
-			// Read after the cell ran: its peak comes from its end.
-			rs.drainProcs, reused = procs, true
+			rs.drainProcs = procs
 		}
 	}
 	if list {

@@ -126,12 +126,10 @@ type endSample struct {
 	ok    bool // taken at a cell's end; no cell started since
 }
 
-func (w *Watcher) endSample() *endSample { return &w.run.last }
-
 // rememberSample keeps the sample sampleAll took at now; atEnd says it
 // was a cell's end sample rather than a tick.
 func (w *Watcher) rememberSample(procs []ProcSample, now time.Time, atEnd bool) {
-	*w.endSample() = endSample{procs: procs, at: now, ok: atEnd}
+	w.run.last = endSample{procs: procs, at: now, ok: atEnd}
 }
 
 // recallSample returns the end sample of the previous cell for a cell
@@ -140,9 +138,8 @@ func (w *Watcher) rememberSample(procs []ProcSample, now time.Time, atEnd bool) 
 // kernel was idle meanwhile, so its counters barely moved. Either way the
 // sample is used up.
 func (w *Watcher) recallSample(now time.Time) ([]ProcSample, bool) {
-	last := w.endSample()
-	prev := *last
-	*last = endSample{}
+	prev := w.run.last
+	w.run.last = endSample{}
 	if d := now.Sub(prev.at); !prev.ok || len(prev.procs) == 0 || d < 0 || d >= reuseFor || len(prev.procs) != len(w.run.tree) {
 		return nil, false
 	}

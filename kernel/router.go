@@ -92,11 +92,11 @@ func (r *router) peerLoop(nc net.Conn) {
 		r.mu.Unlock()
 	}()
 	for {
-		frames, err := c.recv()
+		frames, err := c.recvAfter(c.id)
 		if err != nil {
 			return
 		}
-		r.handle(append([][]byte{c.id}, frames...))
+		r.handle(frames)
 	}
 }
 
@@ -106,7 +106,8 @@ func (r *router) send(frames [][]byte) error {
 	if len(frames) < 2 {
 		return nil
 	}
-	var to []*zconn
+	var peers [4]*zconn // a client has one connection per channel: no allocation
+	to := peers[:0]
 	r.mu.Lock()
 	for c := range r.peers {
 		if bytes.Equal(c.id, frames[0]) {

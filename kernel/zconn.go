@@ -67,15 +67,20 @@ func wire(nc net.Conn) io.Writer {
 
 // recv returns the next message's frames. ZMTP commands are not messages:
 // a PING is answered, others are skipped.
-func (c *zconn) recv() ([][]byte, error) {
-	frames := make([][]byte, 0, 8) // a Jupyter message has 6 frames and its identities
+func (c *zconn) recv() ([][]byte, error) { return c.recvAfter() }
+
+// recvAfter is recv with the frames appended to prefix (a router puts the
+// peer's identity first), so that the message is not copied again.
+func (c *zconn) recvAfter(prefix ...[]byte) ([][]byte, error) {
+	frames := append(make([][]byte, 0, 8), prefix...) // a Jupyter message has 6 frames and its identities
+	start := len(frames)
 	for {
 		body, flags, err := readFrameWith(c.nc, c.limit, &c.hdr)
 		if err != nil {
 			return nil, err
 		}
 		if flags&flagCommand != 0 {
-			if len(frames) > 0 {
+			if len(frames) > start {
 				return nil, errors.New("command inside a message")
 			}
 			if name, data, err := parseCommand(body); err == nil && name == "PING" {

@@ -117,10 +117,7 @@ func frameHeader(hdr *[9]byte, size int, flags byte) int {
 
 // writeFrame writes one frame.
 func writeFrame(w io.Writer, body []byte, flags byte) error {
-	var hdr [9]byte
-	n := frameHeader(&hdr, len(body), flags)
-	bufs := net.Buffers{hdr[:n], body}
-	_, err := bufs.WriteTo(w)
+	_, err := w.Write(appendFrame(nil, body, flags))
 	return err
 }
 

@@ -10,7 +10,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,16 +18,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cloudline/cloudline/kernel"
 )
-
-// channels are the connection file's port keys.
-var channels = []string{"shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"}
-
-const placeholder = "{child_connection_file}"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -39,38 +34,28 @@ func main() {
 
 func run(args []string) error {
 	if len(args) < 4 || args[0] != "-f" || args[2] != "--" {
-		return errors.New("usage: relay -f CONNECTION_FILE -- KERNEL_ARGV (with " + placeholder + ")")
+		return errors.New("usage: relay -f CONNECTION_FILE -- KERNEL_ARGV (with " + kernel.ChildConnectionPlaceholder + ")")
 	}
-	conn, argv := args[1], args[3:]
-	raw, err := os.ReadFile(conn)
+	fe, err := kernel.ReadConnectionFile(args[1])
 	if err != nil {
 		return err
 	}
-	var info map[string]any
-	if err := json.Unmarshal(raw, &info); err != nil {
-		return fmt.Errorf("%s: %w", conn, err)
+	// The kernel gets the same connection with loopback ports of its own.
+	k := fe
+	k.Transport, k.IP = "tcp", "127.0.0.1"
+	pairs := []struct {
+		fe int
+		k  *int
+	}{
+		{fe.ShellPort, &k.ShellPort}, {fe.IOPubPort, &k.IOPubPort}, {fe.StdinPort, &k.StdinPort},
+		{fe.ControlPort, &k.ControlPort}, {fe.HBPort, &k.HBPort},
 	}
-	ip, _ := info["ip"].(string)
-	if ip == "" {
-		ip = "127.0.0.1"
-	}
-	// The kernel gets the same file with ports of its own.
-	child := map[string]any{}
-	for k, v := range info {
-		child[k] = v
-	}
-	listeners := map[string]net.Listener{}
-	for _, ch := range channels {
-		port, ok := info[ch].(float64)
-		if !ok {
-			return fmt.Errorf("%s: no %s", conn, ch)
-		}
-		ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(int(port))))
-		if err != nil {
+	listeners := make([]net.Listener, len(pairs))
+	for i, p := range pairs {
+		if listeners[i], err = net.Listen(fe.NetAddr(p.fe)); err != nil {
 			return err
 		}
-		listeners[ch] = ln
-		if child[ch], err = freePort(ip); err != nil {
+		if *p.k, err = freePort(); err != nil {
 			return err
 		}
 	}
@@ -80,12 +65,12 @@ func run(args []string) error {
 	}
 	defer os.RemoveAll(dir)
 	childConn := filepath.Join(dir, "kernel.json")
-	b, _ := json.Marshal(child)
-	if err := os.WriteFile(childConn, b, 0o600); err != nil {
+	if err := k.Write(childConn); err != nil {
 		return err
 	}
+	argv := args[3:]
 	for i, a := range argv {
-		argv[i] = strings.ReplaceAll(a, placeholder, childConn)
+		argv[i] = strings.ReplaceAll(a, kernel.ChildConnectionPlaceholder, childConn)
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -101,15 +86,16 @@ func run(args []string) error {
 		s := <-stop
 		_ = cmd.Process.Signal(s)
 	}()
-	for ch, ln := range listeners {
-		go accept(ln, net.JoinHostPort(ip, strconv.Itoa(child[ch].(int))))
+	for i, p := range pairs {
+		_, addr := k.NetAddr(*p.k)
+		go accept(listeners[i], addr)
 	}
 	return cmd.Wait()
 }
 
-// freePort returns a port nobody listens on now.
-func freePort(ip string) (int, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+// freePort returns a loopback port nobody listens on now.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
