@@ -1,48 +1,97 @@
 package cellwatch
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
 	"runtime"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/shirou/gopsutil/v4/common"
+	"github.com/shirou/gopsutil/v4/cpu"
+	"github.com/shirou/gopsutil/v4/disk"
+	"github.com/shirou/gopsutil/v4/mem"
 )
 
-// Machine reads RAM and swap from meminfo, the effective memory limit and
-// cores from the process's cgroup, and the disk space of dir.
+// Machine reads the machine's memory and swap, its logical CPUs and the
+// disk usage of dir through gopsutil (which honours $HOST_PROC and
+// $HOST_SYS; Root and SysRoot, when set, are passed to it the same way),
+// and adds what gopsutil has no answer for: the limits of pid's cgroup
+// (memory.max, cpu.max) and the limits the environment declares
+// (JupyterHub's MEM_LIMIT, Enterprise Gateway's KERNEL_MEMORY and
+// KERNEL_MEMORY_LIMIT). MemLimit is the smallest of them and of the RAM;
+// MemLimitSource says which it is.
 func (s *ProcSampler) Machine(pid int, dir string) (Machine, error) {
-	b, err := os.ReadFile(s.proc("meminfo"))
+	ctx := s.hostContext()
+	vm, err := mem.VirtualMemoryWithContext(ctx)
 	if err != nil {
-		return Machine{}, fmt.Errorf("read meminfo: %w", err)
+		return Machine{}, fmt.Errorf("read memory: %w", err)
 	}
-	mi, err := parseMeminfo(b)
-	if err != nil {
-		return Machine{}, err
+	if vm.Total == 0 {
+		return Machine{}, errors.New("read memory: no total")
 	}
 	m := Machine{
-		TotalRAM:     mi.Total,
-		MemLimit:     mi.Total,
-		MemAvailable: mi.Available,
-		Cores:        runtime.NumCPU(),
+		TotalRAM:     vm.Total,
+		MemAvailable: vm.Available,
+		Cores:        s.logicalCores(ctx),
 	}
-	if mi.SwapTotal > mi.SwapFree {
-		m.SwapUsed = mi.SwapTotal - mi.SwapFree
+	if vm.SwapTotal > vm.SwapFree {
+		m.SwapUsed = vm.SwapTotal - vm.SwapFree
 	}
 	memLimit, cores := s.cachedLimits(pid)
-	m.MemLimit = min(m.MemLimit, memLimit)
+	m.MemLimit, m.MemLimitSource = effectiveLimit(vm.Total, memLimit, os.Getenv)
 	if cores > 0 && cores < m.Cores {
 		m.Cores = cores
 	}
 	if dir != "" {
-		var st syscall.Statfs_t
-		if err := syscall.Statfs(dir, &st); err == nil {
-			m.DiskFree = st.Bavail * uint64(st.Bsize)
-			m.DiskTotal = st.Blocks * uint64(st.Bsize)
+		if u, err := disk.UsageWithContext(ctx, dir); err == nil {
+			m.DiskFree, m.DiskTotal = u.Free, u.Total
 		}
 	}
 	return m, nil
+}
+
+// hostContext tells gopsutil where proc and sys are mounted.
+func (s *ProcSampler) hostContext() context.Context {
+	ctx := context.Background()
+	if s.Root == "" && s.SysRoot == "" {
+		return ctx // gopsutil reads $HOST_PROC and $HOST_SYS itself
+	}
+	env := common.EnvMap{}
+	if s.Root != "" {
+		env[common.HostProcEnvKey] = s.Root
+	}
+	if s.SysRoot != "" {
+		env[common.HostSysEnvKey] = s.SysRoot
+	}
+	return context.WithValue(ctx, common.EnvKey, env)
+}
+
+// logicalCores is the number of logical CPUs the kernel may run on: those
+// the machine has (gopsutil, read once: it parses /proc/cpuinfo, which is
+// slow to read on big machines), at most those this process may be
+// scheduled on (affinity, cpusets).
+func (s *ProcSampler) logicalCores(ctx context.Context) int {
+	s.mu.Lock()
+	n := s.limits.cpus
+	s.mu.Unlock()
+	if n == 0 {
+		if c, err := cpu.CountsWithContext(ctx, true); err == nil && c > 0 {
+			n = c
+		} else {
+			n = -1 // unknown: affinity alone
+		}
+		s.mu.Lock()
+		s.limits.cpus = n
+		s.mu.Unlock()
+	}
+	if affinity := runtime.NumCPU(); n <= 0 || affinity < n {
+		return affinity
+	}
+	return n
 }
 
 // limitsTTL is how long cgroup limits are reused before being read again.
@@ -60,7 +109,7 @@ func (s *ProcSampler) cachedLimits(pid int) (uint64, int) {
 	}
 	mem, cores := s.cgroupLimits(pid)
 	s.mu.Lock()
-	s.limits = cgroupCache{pid: pid, at: now, mem: mem, cores: cores}
+	s.limits = cgroupCache{pid: pid, at: now, mem: mem, cores: cores, cpus: s.limits.cpus}
 	s.mu.Unlock()
 	return mem, cores
 }
@@ -70,6 +119,7 @@ type cgroupCache struct {
 	at    time.Time
 	mem   uint64
 	cores int
+	cpus  int // logical CPUs from gopsutil, read once; -1 = unknown
 }
 
 // cgroupLimits returns the smallest memory limit and CPU quota (in cores,

@@ -129,36 +129,6 @@ func parseIO(b []byte) (procIO, error) {
 	return io, nil
 }
 
-// meminfo holds the /proc/meminfo lines cellwatch uses, in bytes.
-type meminfo struct {
-	Total, Available, SwapTotal, SwapFree uint64
-}
-
-// parseMeminfo parses /proc/meminfo.
-func parseMeminfo(b []byte) (meminfo, error) {
-	var m meminfo
-	for line := range bytes.Lines(b) {
-		k, v, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		switch string(k) {
-		case "MemTotal":
-			m.Total = kbField(v)
-		case "MemAvailable":
-			m.Available = kbField(v)
-		case "SwapTotal":
-			m.SwapTotal = kbField(v)
-		case "SwapFree":
-			m.SwapFree = kbField(v)
-		}
-	}
-	if m.Total == 0 {
-		return m, fmt.Errorf("parse meminfo: no MemTotal")
-	}
-	return m, nil
-}
-
 // parseListening returns inode -> port for the listening sockets
 // (state 0A) of /proc/net/tcp or tcp6.
 func parseListening(b []byte, into map[uint64]int) {

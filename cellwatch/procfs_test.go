@@ -55,19 +55,6 @@ func TestParseIO(t *testing.T) {
 	}
 }
 
-func TestParseMeminfo(t *testing.T) {
-	got, err := parseMeminfo([]byte("MemTotal: 1000 kB\nMemFree: 10 kB\nMemAvailable: 500 kB\nSwapTotal: 200 kB\nSwapFree: 50 kB\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (meminfo{Total: 1000 << 10, Available: 500 << 10, SwapTotal: 200 << 10, SwapFree: 50 << 10}); got != want {
-		t.Errorf("got %+v, want %+v", got, want)
-	}
-	if _, err := parseMeminfo([]byte("Foo: 1 kB\n")); err == nil {
-		t.Error("meminfo without MemTotal parsed")
-	}
-}
-
 func TestParseListening(t *testing.T) {
 	in := `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5001 1 0 100 0 0 10 0

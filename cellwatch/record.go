@@ -42,12 +42,17 @@ type Progress struct {
 // Machine holds the facts about the machine the advice needs.
 type Machine struct {
 	TotalRAM     uint64 `json:"total_ram_bytes"`
-	MemLimit     uint64 `json:"mem_limit_bytes"` // effective limit: min(RAM, cgroup memory.max)
+	MemLimit     uint64 `json:"mem_limit_bytes"` // effective limit: min(RAM, cgroup memory.max, the environment's limits)
 	MemAvailable uint64 `json:"mem_available_bytes"`
 	SwapUsed     uint64 `json:"swap_used_bytes"`
 	DiskFree     uint64 `json:"disk_free_bytes"` // of the kernel's working directory
 	DiskTotal    uint64 `json:"disk_total_bytes"`
 	Cores        int    `json:"cores"`
+
+	// MemLimitSource says where MemLimit comes from: LimitRAM, LimitCgroup,
+	// or the environment variable that set it (LimitMemLimit,
+	// LimitKernelMemory, LimitKernelMemoryLimit).
+	MemLimitSource string `json:"mem_limit_source,omitempty"`
 }
 
 // Record is everything cellwatch knows about one execute_request. Live

@@ -160,6 +160,7 @@ func TestProcSamplerMachine(t *testing.T) {
 		DiskFree:     m.DiskFree,
 		DiskTotal:    m.DiskTotal,
 	}
+	want.MemLimitSource = LimitCgroup
 	if m != want {
 		t.Errorf("got %+v\nwant %+v", m, want)
 	}
