@@ -66,6 +66,15 @@ func runKernel(ctx context.Context, args []string, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cloudline kernel: %v\n", err)
 		return 2
 	}
+	return serveKernel(ctx, "kernel", ci, ka, stderr, nil)
+}
+
+// serveKernel runs the proxy kernel on the frontend sockets ci until the
+// wrapped kernel ends, and returns the exit status. prepare, if not nil,
+// adds to the proxy's hooks before it runs (cancel stops the kernel).
+// cmd names the subcommand in error lines.
+func serveKernel(ctx context.Context, cmd string, ci kernel.ConnectionInfo, ka kernelArgs, stderr io.Writer,
+	prepare func(p *kernel.Proxy, cancel context.CancelFunc) error) int {
 	log := newLogger(stderr)
 	// Queued iopub frames are live data, and the GC's default headroom
 	// doubles them: a soft limit keeps a stalled subscriber's 128 MiB
@@ -94,13 +103,22 @@ func runKernel(ctx context.Context, args []string, _, stderr io.Writer) int {
 	p := &kernel.Proxy{Frontend: ci, Argv: ka.argv, Log: log}
 	w, err := newWatch(p, ka, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "cloudline kernel: %v\n", err)
+		fmt.Fprintf(stderr, "cloudline %s: %v\n", cmd, err)
 		return 2
 	}
 	defer w.close()
+	if prepare != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		if err := prepare(p, cancel); err != nil {
+			fmt.Fprintf(stderr, "cloudline %s: %v\n", cmd, err)
+			return 2
+		}
+	}
 	exit, err := p.Run(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "cloudline kernel: %v\n", err)
+		fmt.Fprintf(stderr, "cloudline %s: %v\n", cmd, err)
 		return 2
 	}
 	log.Info("wrapped kernel ended", "status", exit.Code, "signal", exit.Signal, "requested", exit.Requested)

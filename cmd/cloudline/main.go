@@ -22,6 +22,7 @@ type command struct {
 
 var commands = map[string]command{
 	"kernel":    {runKernel, "run as a Jupyter kernel (what kernel.json starts): kernel -f CONNECTION_FILE"},
+	"launch":    {runLaunch, "run as Enterprise Gateway's kernel launcher (remote process proxies)"},
 	"install":   {runInstall, "install a cloudline kernelspec wrapping an existing one"},
 	"list":      {runList, "list kernelspecs, marking the ones cloudline wraps"},
 	"uninstall": {runUninstall, "remove a cloudline kernelspec"},
