@@ -136,9 +136,11 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	wrap := fs.String("wrap", "python3", "name of the kernelspec to wrap")
 	var sets setFlags
 	fs.Var(&sets, "set", "set a configuration `KEY=VALUE` in metadata.cloudline (repeatable)")
+	gw := fs.String("gateway", "", "a kernelspec for Enterprise Gateway's `distributed` or `kubernetes` process proxy")
+	image := fs.String("image", "", "with --gateway kubernetes: the kernel `IMAGE` (see deploy/)")
 	var dest destFlags
 	dest.register(fs, "install into", " (the default)")
-	pos, err := parseArgs(fs, args, stderr, "cloudline install [--name NAME] [--display-name S] [--wrap SPEC] [--python PATH] [--user | --sys-prefix | --prefix DIR] [--set KEY=VALUE ...]")
+	pos, err := parseArgs(fs, args, stderr, "cloudline install [--name NAME] [--display-name S] [--wrap SPEC] [--python PATH] [--user | --sys-prefix | --prefix DIR] [--set KEY=VALUE ...] [--gateway distributed|kubernetes [--image IMAGE]]")
 	if err != nil {
 		return err
 	}
@@ -153,6 +155,9 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *name == "" {
 		*name = *wrap + "-cloudline"
+		if *gw != "" {
+			*name += "-" + *gw
+		}
 	}
 	if !kernelspec.ValidName(*name) {
 		return fmt.Errorf("bad --name %q: use letters, digits, '.', '_' and '-'", *name)
@@ -198,6 +203,13 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	interpreter := dest.python
 	if interpreter == "" {
 		interpreter = spec.Argv[7] // the wrapped program, resolved by Wrap
+	}
+	if *gw != "" {
+		if err := gatewaySpec(spec, *gw, *image, *display == ""); err != nil {
+			return err
+		}
+	} else if *image != "" {
+		return errors.New("--image needs --gateway kubernetes")
 	}
 	kernels, _, err := dest.kernelsDir(ctx, interpreter)
 	if err != nil {
