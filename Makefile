@@ -3,8 +3,9 @@
 #   make lab     set up, then JupyterLab on examples/ (opens 02-long-training.ipynb)
 #   make test    set up, then every test (Go, integration, browser); stops at the first failure
 #   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec in .venv
+#   make test-gateway  cloudline under Enterprise Gateway 3.3 (.venv-gateway), local and SSH modes
 #   make bench   the benchmark (bench/run.sh)
-#   make clean   remove bin/ and .venv/
+#   make clean   remove bin/, .venv/ and .venv-gateway/
 #
 # PYTHON picks the interpreter the venv is made from (Python 3.11); LAB_ARGS
 # adds flags to `jupyter lab` (e.g. LAB_ARGS=--no-browser).
@@ -14,10 +15,13 @@ PYTHON ?= python3
 VENV   := .venv
 VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.stamp
+# Enterprise Gateway 3.3 pins jupyter_client<7 and pyzmq<25: a venv of its own.
+GW_VENV  := .venv-gateway
+GW_STAMP := $(GW_VENV)/.requirements.stamp
 BIN    := bin/cloudline
 GO     ?= go
 
-.PHONY: all setup build kernelspec test lab bench clean
+.PHONY: all setup build kernelspec test test-gateway gateway-venv lab bench clean
 
 all: setup
 
@@ -30,6 +34,19 @@ $(STAMP): requirements.txt
 	$(VPY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
+gateway-venv: $(GW_STAMP)
+
+$(GW_STAMP): requirements-gateway.txt
+	@echo "==> python venv ($(GW_VENV)) from requirements-gateway.txt"
+	@test -x $(GW_VENV)/bin/python || $(PYTHON) -m venv $(GW_VENV)
+	$(GW_VENV)/bin/python -m pip install --quiet -r requirements-gateway.txt
+	@touch $@
+
+# cloudline under the gateway: local mode and the SSH process proxy
+# against an sshd on 127.0.0.2 (needs /usr/sbin/sshd: openssh-server).
+test-gateway: setup $(GW_STAMP)
+	$(VPY) -m pytest tests/gateway
+
 # Always rebuilt: go's build cache makes this a no-op when nothing changed.
 build:
 	@echo "==> go build -o $(BIN) ./cmd/cloudline"
@@ -41,7 +58,7 @@ kernelspec: $(STAMP) build
 
 # Each step prints a header; the first failure stops the run and the summary
 # names it.
-test: setup
+test: setup $(GW_STAMP)
 	@set -uo pipefail; \
 	passed=(); \
 	step() { \
@@ -66,6 +83,7 @@ test: setup
 	  step "pytest bench (benchmark helpers)" $(VPY) -m pytest -q bench; \
 	fi; \
 	step "pytest tests/integration" $(VPY) -m pytest tests/integration; \
+	step "pytest tests/gateway (Enterprise Gateway 3.3: local, SSH)" $(VPY) -m pytest tests/gateway; \
 	if [ -f tests/browser/run.sh ]; then \
 	  step "tests/browser/run.sh" bash tests/browser/run.sh; \
 	else \
@@ -92,4 +110,4 @@ bench: setup
 	fi
 
 clean:
-	rm -rf bin $(VENV)
+	rm -rf bin $(VENV) $(GW_VENV)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/user"
 	"path/filepath"
 	"syscall"
 )
@@ -22,13 +23,18 @@ import (
 const HistoryMaxBytes = 10 << 20
 
 // DefaultHistoryPath is $XDG_STATE_HOME/cloudline/history.jsonl, with
-// ~/.local/state as the default state directory.
+// ~/.local/state as the default state directory. Without $HOME (Enterprise
+// Gateway starts kernels with only the variables it lets through) home is
+// the user's from the password database, as Python's expanduser does.
 func DefaultHistoryPath() string {
 	dir := os.Getenv("XDG_STATE_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
 			home = os.TempDir()
+			if u, uerr := user.Current(); uerr == nil && u.HomeDir != "" {
+				home = u.HomeDir
+			}
 		}
 		dir = filepath.Join(home, ".local", "state")
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -171,5 +172,14 @@ func TestDefaultHistoryPath(t *testing.T) {
 	t.Setenv("HOME", filepath.Join("h"))
 	if got, want := DefaultHistoryPath(), filepath.Join("h", ".local", "state", "cloudline", "history.jsonl"); got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+	// No HOME (a kernel of Enterprise Gateway): the user's home, not $TMPDIR.
+	os.Unsetenv("HOME") // t.Setenv above restores it
+	u, err := user.Current()
+	if err != nil || u.HomeDir == "" {
+		t.Fatalf("user.Current: %v", err)
+	}
+	if got, want := DefaultHistoryPath(), filepath.Join(u.HomeDir, ".local", "state", "cloudline", "history.jsonl"); got != want {
+		t.Errorf("without HOME: got %q, want %q", got, want)
 	}
 }
