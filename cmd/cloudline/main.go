@@ -28,6 +28,7 @@ var commands = map[string]command{
 	"uninstall": {runUninstall, "remove a cloudline kernelspec"},
 	"history":   {runHistory, "show the cells cloudline measured"},
 	"report":    {runReport, "write an HTML report of the history"},
+	"job":       {runJob, "write a cloud job (Azure ML, SageMaker, Vertex AI) sized from a notebook's history"},
 	"version":   {runVersion, "print the version"},
 }
 
