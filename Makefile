@@ -4,8 +4,10 @@
 #   make test    set up, then every test (Go, integration, browser); stops at the first failure
 #   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec in .venv
 #   make test-gateway  cloudline under Enterprise Gateway 3.3 (.venv-gateway), local and SSH modes
+#   make cloud-venv  .venv-cloud from requirements-cloud.txt: the clouds' client
+#                libraries that validate `cloudline job` output offline
 #   make bench   the benchmark (bench/run.sh)
-#   make clean   remove bin/, .venv/ and .venv-gateway/
+#   make clean   remove bin/, .venv/, .venv-gateway/ and .venv-cloud/
 #
 # PYTHON picks the interpreter the venv is made from (Python 3.11); LAB_ARGS
 # adds flags to `jupyter lab` (e.g. LAB_ARGS=--no-browser).
@@ -18,10 +20,13 @@ STAMP  := $(VENV)/.requirements.stamp
 # Enterprise Gateway 3.3 pins jupyter_client<7 and pyzmq<25: a venv of its own.
 GW_VENV  := .venv-gateway
 GW_STAMP := $(GW_VENV)/.requirements.stamp
+CVENV  := .venv-cloud
+CPY    := $(CVENV)/bin/python
+CSTAMP := $(CVENV)/.requirements.stamp
 BIN    := bin/cloudline
 GO     ?= go
 
-.PHONY: all setup build kernelspec test test-gateway gateway-venv lab bench clean
+.PHONY: all setup build kernelspec test test-gateway gateway-venv cloud-venv lab bench clean
 
 all: setup
 
@@ -47,6 +52,17 @@ $(GW_STAMP): requirements-gateway.txt
 test-gateway: setup $(GW_STAMP)
 	$(VPY) -m pytest tests/gateway
 
+# The clouds' client libraries (azure-ai-ml, botocore, google-cloud-aiplatform)
+# live apart from .venv: they are large, pin their own dependencies, and only
+# tests/cloud needs them.
+cloud-venv: $(CSTAMP)
+
+$(CSTAMP): requirements-cloud.txt
+	@echo "==> python venv ($(CVENV)) from requirements-cloud.txt"
+	@test -x $(CPY) || $(PYTHON) -m venv $(CVENV)
+	$(CPY) -m pip install --quiet -r requirements-cloud.txt
+	@touch $@
+
 # Always rebuilt: go's build cache makes this a no-op when nothing changed.
 build:
 	@echo "==> go build -o $(BIN) ./cmd/cloudline"
@@ -58,7 +74,7 @@ kernelspec: $(STAMP) build
 
 # Each step prints a header; the first failure stops the run and the summary
 # names it.
-test: setup $(GW_STAMP)
+test: setup $(GW_STAMP) $(CSTAMP)
 	@set -uo pipefail; \
 	passed=(); \
 	step() { \
@@ -84,6 +100,7 @@ test: setup $(GW_STAMP)
 	fi; \
 	step "pytest tests/integration" $(VPY) -m pytest tests/integration; \
 	step "pytest tests/gateway (Enterprise Gateway 3.3: local, SSH)" $(VPY) -m pytest tests/gateway; \
+	step "pytest tests/cloud (cloudline job output, validated by the clouds' client libraries)" $(CPY) -m pytest -q tests/cloud; \
 	if [ -f tests/browser/run.sh ]; then \
 	  step "tests/browser/run.sh" bash tests/browser/run.sh; \
 	else \
@@ -110,4 +127,4 @@ bench: setup
 	fi
 
 clean:
-	rm -rf bin $(VENV) $(GW_VENV)
+	rm -rf bin $(VENV) $(GW_VENV) $(CVENV)

@@ -61,7 +61,10 @@ func SafeName(s string, n int) string {
 // InputName is a name for the data at path that the vendors accept as an
 // input or channel name (letters, digits, underscores; a letter first).
 func InputName(p string, taken map[string]bool) string {
-	base := "data_" + strings.ToLower(strings.ReplaceAll(SafeName(path.Clean(strings.TrimPrefix(p, "/")), 40), "-", "_"))
+	base := strings.ToLower(strings.ReplaceAll(SafeName(path.Clean(strings.TrimPrefix(p, "/")), 40), "-", "_"))
+	if base[0] < 'a' || base[0] > 'z' {
+		base = "data_" + base
+	}
 	name := base
 	for i := 2; taken[name]; i++ {
 		name = fmt.Sprintf("%s_%d", base, i)
@@ -77,16 +80,57 @@ func (j Job) summary(size Size) []string {
 		return append(lines, "no run of this notebook is in the history yet: default size "+size.Name+
 			" and a time limit of "+Hours(TimeLimit(j.Need))+"; run it under cloudline once and write the job again to size it")
 	}
-	l := fmt.Sprintf("sized from %d measured cells: peak memory %s (needs %s), %d vCPU kept busy", j.Need.Cells, GiBText(j.Need.Peak), j.Need.NeedText(), j.Need.Cores)
+	l := fmt.Sprintf("sized from %s: peak memory %s (needs %s), %d vCPU kept busy", Cells(j.Need.Cells), GiBText(j.Need.Peak), j.Need.NeedText(), j.Need.Cores)
 	if j.Need.GPUMem > 0 {
 		l += fmt.Sprintf(", GPU memory with headroom %s", GiBText(j.Need.GPUMem))
 	}
 	return append(lines, l, fmt.Sprintf("longest run %s (measured or projected): time limit %s", Hours(j.Need.Run), Hours(TimeLimit(j.Need))))
 }
 
+// Cells is "1 measured cell" or "12 measured cells".
+func Cells(n int) string {
+	if n == 1 {
+		return "1 measured cell"
+	}
+	return fmt.Sprintf("%d measured cells", n)
+}
+
 // papermill is the command that runs the notebook, from inside its folder.
 func (j Job) papermill(out string) string {
 	return fmt.Sprintf("papermill %s %s -k %s", shellQuote(j.Notebook), shellQuote(out), Kernel)
+}
+
+// inCode lists the inputs that lie inside the code folder, relative to it,
+// as upload tools exclude them: "*" patterns ("data/x.csv", "data/dir/*")
+// or anchored regular expressions ("^data/x\\.csv$").
+func (j Job) inCode(form string) []string {
+	var out []string
+	for _, in := range j.Inputs {
+		rel := path.Clean(in.Local)
+		if j.Code != "." {
+			r, ok := strings.CutPrefix(rel, path.Clean(j.Code)+"/")
+			if !ok {
+				continue
+			}
+			rel = r
+		}
+		if strings.HasPrefix(rel, "../") || path.IsAbs(rel) {
+			continue
+		}
+		if form == "regexp" {
+			e := "^" + regexp.QuoteMeta(rel)
+			if in.Dir {
+				out = append(out, e+"/")
+			} else {
+				out = append(out, e+"$")
+			}
+		} else if in.Dir {
+			out = append(out, rel+"/*")
+		} else {
+			out = append(out, rel)
+		}
+	}
+	return out
 }
 
 // links puts each input where the notebook reads it: at reads[i], from

@@ -1,9 +1,11 @@
 package cloud
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"strings"
 )
 
@@ -51,7 +53,7 @@ func awsJob(j Job, jobFile string) (Files, error) {
 	env := map[string]string{}
 	var steps []string
 	channels := []map[string]any{}
-	addChannel := func(name, local, uri string, dir bool) {
+	addChannel := func(name, local, uri string, dir bool, exclude ...string) {
 		channels = append(channels, map[string]any{
 			"ChannelName": name, "InputMode": "File",
 			"DataSource": map[string]any{"S3DataSource": map[string]any{
@@ -59,12 +61,16 @@ func awsJob(j Job, jobFile string) (Files, error) {
 		})
 		env["CLOUDLINE_LOCAL_"+strings.ToUpper(name)] = local
 		if dir {
-			steps = append(steps, fmt.Sprintf("aws s3 cp --recursive %s %s", shellQuote(local), uri))
+			ex := ""
+			for _, e := range exclude {
+				ex += " --exclude " + shellQuote(e)
+			}
+			steps = append(steps, fmt.Sprintf("aws s3 cp --recursive%s %s %s", ex, shellQuote(local), uri))
 		} else {
 			steps = append(steps, fmt.Sprintf("aws s3 cp %s %s%s", shellQuote(local), uri, path.Base(local)))
 		}
 	}
-	addChannel("code", j.Code, prefix+"code/", true)
+	addChannel("code", j.Code, prefix+"code/", true, j.inCode("*")...)
 	addChannel("requirements", j.ReqFile, prefix+"requirements/", false)
 	mounts := make([]string, len(j.Inputs))
 	for i, in := range j.Inputs {
@@ -99,16 +105,19 @@ func awsJob(j Job, jobFile string) (Files, error) {
 		"StoppingCondition": map[string]any{"MaxRuntimeInSeconds": min(int(TimeLimit(j.Need).Seconds()), awsMaxRuntime)},
 		"Environment":       env,
 		"Tags": []map[string]string{
-			{"Key": "cloudline:notebook", "Value": SafeName(j.Notebook, 200)},
+			{"Key": "cloudline:notebook", "Value": tagValue(j.Notebook)},
 			{"Key": "cloudline:sized", "Value": awsSized(j, size)},
 		},
 	}
-	b, err := json.MarshalIndent(req, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the command's && stays readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(req); err != nil {
 		return Files{}, fmt.Errorf("encode sagemaker request: %w", err)
 	}
 	steps = append(steps, "aws sagemaker create-training-job --region "+region+" --cli-input-json file://"+shellQuote(jobFile))
-	return Files{Job: append(b, '\n'), Env: requirementsFile(j), Steps: steps, Vendor: "aws"}, nil
+	return Files{Job: b.Bytes(), Env: requirementsFile(j), Steps: steps, Vendor: "aws"}, nil
 }
 
 // awsMaxRuntime is SageMaker's default cap on MaxRuntimeInSeconds (5 days).
@@ -120,5 +129,16 @@ func awsSized(j Job, size Size) string {
 	if !j.Need.Measured() {
 		return "default size: no run in the history"
 	}
-	return fmt.Sprintf("peak %s over %d cells: %s", GiBText(j.Need.Peak), j.Need.Cells, size.Name)
+	return tagValue(fmt.Sprintf("peak %s over %s: %s", GiBText(j.Need.Peak), Cells(j.Need.Cells), size.Name))
+}
+
+var tagRE = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
+
+// tagValue is s with what tag values refuse replaced, at most 256 long.
+func tagValue(s string) string {
+	s = tagRE.ReplaceAllString(s, "-")
+	if len(s) > 256 {
+		s = s[:256]
+	}
+	return s
 }

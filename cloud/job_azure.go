@@ -62,6 +62,9 @@ func azureJob(j Job, jobFile string) Files {
 	fmt.Fprintf(&b, "display_name: %s\n", yamlString(j.Name))
 	b.WriteString("experiment_name: cloudline\n")
 	fmt.Fprintf(&b, "code: %s  # the notebook's folder, uploaded\n", yamlString(j.Code))
+	if in := j.inCode("*"); len(in) > 0 {
+		fmt.Fprintf(&b, "# inputs inside it are uploaded with it too unless .amlignore lists them: %s\n", strings.Join(in, " "))
+	}
 	fmt.Fprintf(&b, "command: %s\n", yamlString(strings.Join(cmd, " && ")))
 	b.WriteString("environment:\n")
 	fmt.Fprintf(&b, "  image: %s\n", image)

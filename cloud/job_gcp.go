@@ -36,8 +36,13 @@ func gcpJob(j Job, jobFile string) Files {
 		ups = append(ups, upload{strings.ToUpper(in.Name), in.Local, to})
 		mounts[i] = mnt + to
 	}
-	var steps []string
-	for _, u := range ups {
+	// The code is synchronised without the inputs inside it: they go once, as inputs.
+	ex := ""
+	for _, e := range j.inCode("regexp") {
+		ex += " --exclude=" + shellQuote(e)
+	}
+	steps := []string{fmt.Sprintf("gcloud storage rsync -r%s %s %scode", ex, shellQuote(j.Code), gs)}
+	for _, u := range ups[1:] {
 		steps = append(steps, fmt.Sprintf("gcloud storage cp -r %s %s%s", shellQuote(u.local), gs, u.to))
 	}
 	// The code is copied out of the mount: papermill writes beside it.

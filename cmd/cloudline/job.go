@@ -124,7 +124,7 @@ func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("write environment: %w", err)
 	}
 	size, _ := cloud.Fit(vendor, j.Need)
-	sized := fmt.Sprintf("sized from %d measured cells", j.Need.Cells)
+	sized := "sized from " + cloud.Cells(j.Need.Cells)
 	if !j.Need.Measured() {
 		sized = "no run in the history: default size"
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudline/cloudline/cellwatch"
 	"github.com/cloudline/cloudline/cloud"
@@ -31,7 +32,7 @@ echo '{"python": "3.11", "packages": [["numpy", "2.4.6", false], ["pip", "25.0",
 	hist = filepath.Join(dir, "history.jsonl")
 	if withHistory {
 		for _, r := range []cellwatch.Record{
-			{Session: "s1", Notebook: nb, Status: cellwatch.StatusOK, PeakRSS: 40 * cloud.GiB, WallS: 3000, CPUS: 5900,
+			{Session: "s1", Notebook: nb, Status: cellwatch.StatusOK, PeakRSS: 40 * cloud.GiB, Wall: 50 * time.Minute, CPU: 98 * time.Minute,
 				CodePaths: []cellwatch.FileUse{{Path: "data/train.csv", Bytes: 8}}, Machine: cellwatch.Machine{Cores: 8}},
 			{Session: "s1", Notebook: "elsewhere/train model.ipynb", Status: cellwatch.StatusOK, PeakRSS: 900 * cloud.GiB},
 		} {
@@ -68,9 +69,9 @@ func TestJobAzureFromHistory(t *testing.T) {
 	}
 	job := read(t, filepath.Join(dir, "train model.azureml.yml"))
 	for _, want := range []string{
-		"instance_type: Standard_E8s_v5", "sized from 1 measured cells: peak memory 40 GiB",
+		"instance_type: Standard_E8s_v5", "sized from 1 measured cell: peak memory 40 GiB (needs about 50 GiB), 2 vCPU kept busy", "longest run 50m",
 		`code: "."`, "type: uri_file", `path: "data/train.csv"`, "-k python3",
-		"ln -sfn ${{inputs.data_data_train_csv}} data/train.csv",
+		"ln -sfn ${{inputs.data_train_csv}} data/train.csv",
 		"timeout: 7200", // twice the 50 minutes run, in whole hours
 		`conda_file: "train model.conda.yml"`,
 	} {
@@ -106,8 +107,8 @@ func TestJobAWSAndGCP(t *testing.T) {
 		t.Fatal(err)
 	}
 	if req.ResourceConfig.InstanceType != "ml.r5.2xlarge" || len(req.InputDataConfig) != 3 ||
-		req.InputDataConfig[2].DataSource.S3DataSource.S3Uri != "s3://team-ml/cloudline/train model/inputs/data_data_train_csv/" ||
-		req.Environment["CLOUDLINE_LOCAL_DATA_DATA_TRAIN_CSV"] != "data/train.csv" || req.StoppingCondition.MaxRuntimeInSeconds != 7200 ||
+		req.InputDataConfig[2].DataSource.S3DataSource.S3Uri != "s3://team-ml/cloudline/train model/inputs/data_train_csv/" ||
+		req.Environment["CLOUDLINE_LOCAL_DATA_TRAIN_CSV"] != "data/train.csv" || req.StoppingCondition.MaxRuntimeInSeconds != 7200 ||
 		!strings.HasPrefix(req.TrainingJobName, "train-model-") {
 		t.Errorf("sagemaker request: %+v", req)
 	}

@@ -82,7 +82,8 @@ func interpreterPins(ctx context.Context, python string) (string, []string, erro
 			pins = append(pins, n) // not installed here: the newest
 		}
 	}
-	sort.Slice(pins, func(i, j int) bool { return strings.ToLower(pins[i]) < strings.ToLower(pins[j]) })
+	name := func(p string) string { n, _, _ := strings.Cut(p, "=="); return strings.ToLower(n) }
+	sort.Slice(pins, func(i, j int) bool { return name(pins[i]) < name(pins[j]) })
 	return got.Python, pins, nil
 }
 
