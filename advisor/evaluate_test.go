@@ -2,6 +2,7 @@ package advisor
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -236,5 +237,33 @@ func TestEvaluateRepeatable(t *testing.T) {
 	in.Record.Advice = append(in.Record.Advice, first[0].Rule)
 	if again := Evaluate(in); len(again) != 0 {
 		t.Errorf("advice already posted for the cell came back: %v", again[0].Rule)
+	}
+}
+
+// TestMemoryPressureNamesTheGatewayRequest: a kernel whose limit is the
+// gateway's KERNEL_MEMORY is told to restart with a bigger request.
+func TestMemoryPressureNamesTheGatewayRequest(t *testing.T) {
+	for source, want := range map[string]string{
+		cellwatch.LimitKernelMemory:      "restart it with **KERNEL_MEMORY=4Gi**",
+		cellwatch.LimitKernelMemoryLimit: "restart it with **KERNEL_MEMORY_LIMIT=4Gi**",
+		cellwatch.LimitCgroup:            "",
+	} {
+		rec := with(quick(), func(r *cellwatch.Record) {
+			r.PeakRSS, r.Machine.MemLimit, r.Machine.MemLimitSource = 1800*mib, 2*gib, source
+		})
+		out := Evaluate(Input{Phase: CellEnd, Record: rec, Config: config(nil), Now: rec.Ended})
+		if len(out) != 1 || out[0].Rule != RuleMemoryPressure {
+			t.Fatalf("%s: advice %v, want memory-pressure", source, out)
+		}
+		md := out[0].Markdown
+		if want == "" {
+			if strings.Contains(md, "restart it with") {
+				t.Errorf("%s: %q offers a gateway restart", source, md)
+			}
+			continue
+		}
+		if !strings.Contains(md, want) || !strings.Contains(out[0].Text, strings.ReplaceAll(want, "**", "")) {
+			t.Errorf("%s: advice %q lacks %q", source, md, want)
+		}
 	}
 }

@@ -47,6 +47,9 @@ var memoryPressureRule = rule{
 					msg += fmt.Sprintf(", past the %s pressure line", FormatPercent(frac))
 				}
 				msg += "."
+				if nearLimit {
+					msg += restartWithMore(m, s)
+				}
 				if swapping {
 					msg += fmt.Sprintf(" Swap use grew by %s.", s.strong(FormatBytes(rec.SwapGrowth)))
 				}

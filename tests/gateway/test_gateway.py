@@ -17,7 +17,10 @@ from conftest import REMOTE, gateway_log_tail, run, wait_until
 from gwclient import Kernel
 
 MODES = ["cl-local", "cl-ssh"]
-USER_ENV = {"KERNEL_USERNAME": "cloudline-test"}  # the gateway refuses kernels for root
+# The gateway refuses kernels for root unless KERNEL_USERNAME names
+# another user; KERNEL_MEMORY is the kernel's resource request (a pod's
+# memory request on Kubernetes), here set by the client.
+USER_ENV = {"KERNEL_USERNAME": "cloudline-test", "KERNEL_MEMORY": "2Gi"}
 
 
 def gone(pid: int) -> bool:
@@ -78,6 +81,19 @@ def test_note_in_cell(kernel, env):
     cell = kernel.execute("import time; time.sleep(3)")
     assert cell.status == "ok", cell.reply
     assert "long-training" in cell.rules(), cell.iopub
+
+
+def test_memory_judged_against_kernel_memory(kernel):
+    """300 MiB is past 5 % (memory_fraction) of KERNEL_MEMORY=2Gi, and far
+    from 5 % of this machine's RAM: the note is about the 2 GiB."""
+    cell = kernel.execute("blob = b'x' * (300 << 20)\ndel blob")
+    assert cell.status == "ok", cell.reply
+    assert "memory-pressure" in cell.rules(), cell.iopub
+    text = cell.text()
+    assert "of 2 GiB" in text or "of 2.0 GiB" in text, text
+    assert "KERNEL_MEMORY=4Gi" in text, text
+    evidence = [m["content"]["metadata"]["cloudline"].get("evidence", {}) for m in cell.notes()]
+    assert any(e.get("mem_limit_bytes") == 2 << 30 for e in evidence), evidence
 
 
 def test_interrupt(kernel):
