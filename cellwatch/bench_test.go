@@ -104,11 +104,11 @@ func BenchmarkCell(b *testing.B) {
 	w := &Watcher{
 		PID: os.Getpid(), Dir: ".", History: "off", BusyDir: "off", PortsEvery: -1,
 		GPU: benchNoGPU{},
-		OnEvent: func(e Event) {
+		Handlers: []Handler{func(e Event) {
 			if e.Kind == CellEnd {
 				ends++
 			}
-		},
+		}},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -15,6 +15,8 @@ import (
 // cell is the state of one execute_request, owned by the Run goroutine.
 type cell struct {
 	rec      Record
+	parent   []byte // the request's header
+	seen     Output // outputs since the cell's last event
 	out      outputParser
 	base     baseline
 	errName  string    // ename of an error output
@@ -65,10 +67,15 @@ func (w *Watcher) handle(m *kernel.Message) {
 			w.startMeasuring(c, c.rec.Started)
 		}
 	case "stream":
+		c.seen.Streams++
+		c.seen.LastStream = streamName(m.Content)
 		if text, ok := streamText(m.Content); ok {
 			c.out.feed(text, w.cellElapsed(c, m))
 		}
+	case "update_display_data":
+		c.seen.Displays++
 	case "display_data", "execute_result":
+		c.seen.Displays++
 		if len(m.Content) > 64<<10 {
 			return // a table or an image: no progress line in there
 		}
@@ -84,6 +91,7 @@ func (w *Watcher) handle(m *kernel.Message) {
 			}
 		}
 	case "error":
+		c.seen.Errors++
 		var e struct {
 			Ename string `json:"ename"`
 		}
@@ -171,6 +179,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 	}
 	if rs.unseen.has(m.MsgID) {
 		rs.log.Debug("cellwatch: request observed after its cell ended; not recorded", "msg_id", m.MsgID)
+		w.release(m.MsgID)
 		return
 	}
 	var content struct {
@@ -183,7 +192,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 	_ = json.Unmarshal(m.Content, &content)
 	_ = json.Unmarshal(m.Metadata, &meta)
 	sum := sha256.Sum256([]byte(content.Code))
-	c := &cell{rec: Record{
+	c := &cell{parent: m.Header, rec: Record{
 		Session:   w.Session,
 		Notebook:  w.Notebook,
 		CellID:    meta.CellID,
@@ -237,7 +246,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 // kernel_info_reply came before, takes the kernel's own ports: no user
 // code has run yet (a server would not be listening within microseconds).
 func (w *Watcher) emitStart(c *cell) {
-	w.emit(CellStart, &c.rec)
+	w.emit(CellStart, c)
 	if !w.run.portsKnown {
 		w.kernelPorts()
 	}
@@ -331,8 +340,10 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 			rs.log.Warn("cellwatch: busy marker", "err", err)
 		}
 	}
-	w.emit(CellEnd, &c.rec)
-	c.rec.Advice = append(c.rec.Advice, w.takeAdvice(c.rec.MsgID)...)
+	w.flushOutput(c)
+	w.emit(CellEnd, c)
+	w.takeAdvice(c) // what the CellEnd handlers posted
+	w.release(c.rec.MsgID)
 	if w.historyPath() != "" && !c.rec.Silent {
 		select {
 		case rs.history <- c.rec:

@@ -1,13 +1,21 @@
 // Package cellwatch turns the proxy's message stream and samples of the
-// kernel's processes into one Record per executed cell.
+// kernel's processes into one Record per executed cell, and is the one
+// place that interprets Jupyter cell semantics.
 //
-// It owns everything measured about a cell: the execute_request ->
-// execute_input -> outputs -> execute_reply -> status idle bookkeeping, the
-// /proc sampling of the kernel's process tree (memory peak, CPU, I/O, open
-// files, listening ports), machine facts (RAM, cgroup limits, swap, disk,
-// cores), GPU samples from nvidia-smi, the data a cell's code names, progress
-// and metric lines in its output, the busy markers shared by kernels on one
-// machine, and the history file. It decides nothing: turning records into
-// advice is the advisor's job, and forwarding messages is the kernel
-// package's.
+// Wiring: Watcher.Observe is the proxy's observer and Watcher.HoldIdle its
+// idle hold; Run handles what was observed and samples the process tree
+// while cells run. Handlers receive each cell's events in order: CellStart
+// (execute_request seen), CellOutput (outputs seen, once per batch),
+// CellTick (live measurements while it runs), CellEnd (the finished
+// record). A held idle is released once the CellEnd handlers have returned,
+// so what they post reaches the saved notebook; AddAdvice tells the cell's
+// next events (and its history line) what was posted.
+//
+// It owns everything measured about a cell: the /proc sampling of the
+// kernel's process tree (memory peak, CPU, I/O, open files, listening
+// ports), machine facts, GPU samples from nvidia-smi, the data a cell's
+// code names, progress and metric lines in its output, the busy markers
+// shared by kernels on one machine, and the history file. It decides
+// nothing: turning records into advice is the advisor's job, and
+// forwarding messages is the kernel package's.
 package cellwatch

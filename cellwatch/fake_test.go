@@ -106,7 +106,7 @@ type noGPU struct{}
 
 func (noGPU) ReadGPU(context.Context) (*GPU, error) { return nil, errors.New("no GPU") }
 
-// events collects what OnEvent receives.
+// events collects what a Handler receives.
 type events struct {
 	mu  sync.Mutex
 	evs []Event
@@ -159,6 +159,7 @@ func execRequest(t *testing.T, id, code string, silent bool, at time.Duration) *
 	return &kernel.Message{
 		Time: t0.Add(at), Channel: kernel.Shell, Direction: kernel.FromFrontend,
 		MsgID: id, MsgType: "execute_request", Session: "frontend",
+		Header:   jsonText(t, map[string]string{"msg_id": id, "msg_type": "execute_request", "session": "frontend"}),
 		Metadata: jsonText(t, map[string]any{"cellId": "cell-" + id}),
 		Content:  jsonText(t, map[string]any{"code": code, "silent": silent, "store_history": !silent}),
 	}

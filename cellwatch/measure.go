@@ -208,7 +208,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	if d := now.Sub(rs.tickAt); tick && (d < 0 || d >= rs.tickEach*9/10) {
 		rs.tickAt = now
 		for _, c := range cells {
-			w.emit(CellTick, &c.rec)
+			w.emit(CellTick, c)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		portC = t.C
 	}
 	defer func() {
+		w.releaseAll()
 		stopGPU()
 		close(rs.history)
 		wg.Wait()
@@ -290,6 +292,9 @@ func (w *Watcher) drain() {
 		}
 		batch[i] = item{}
 	}
+	for _, c := range w.sortedCells() {
+		w.flushOutput(c)
+	}
 	w.mu.Lock()
 	w.processed = max(w.processed, w.observed-uint64(len(w.queue)))
 	w.spare = batch[:0]
@@ -305,10 +310,27 @@ func (w *Watcher) drain() {
 	w.mu.Unlock()
 }
 
-// emit calls OnEvent with a deep copy of r.
-func (w *Watcher) emit(kind EventKind, r *Record) {
-	if w.OnEvent == nil {
+// emit calls the handlers with a copy of c's record, which first takes in
+// the advice posted for it so far.
+func (w *Watcher) emit(kind EventKind, c *cell) {
+	w.takeAdvice(c)
+	if len(w.Handlers) == 0 {
 		return
 	}
-	w.OnEvent(Event{Kind: kind, Record: cloneRecord(r)})
+	ev := Event{Kind: kind, Record: cloneRecord(&c.rec), Parent: slices.Clone(c.parent)}
+	if kind == CellOutput {
+		ev.Output = c.seen
+	}
+	for _, h := range w.Handlers {
+		h(ev)
+	}
+}
+
+// flushOutput emits CellOutput for what c printed since its last event.
+func (w *Watcher) flushOutput(c *cell) {
+	if !c.seen.any() {
+		return
+	}
+	w.emit(CellOutput, c)
+	c.seen = Output{}
 }

@@ -41,6 +41,16 @@ func streamText(content []byte) (string, bool) {
 	return text, true
 }
 
+// streamName is a stream message's name ("stdout", "stderr"), read
+// without decoding the text.
+func streamName(content []byte) string {
+	raw, ok := rawStringField(content, "name")
+	if !ok || len(raw) > 16 {
+		return ""
+	}
+	return string(raw)
+}
+
 // rawStringField finds the raw (still escaped) value of a string field of a
 // JSON object without decoding the object.
 func rawStringField(obj []byte, name string) ([]byte, bool) {

@@ -1,7 +1,9 @@
 package cellwatch
 
 import (
+	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,15 +16,18 @@ type EventKind int
 
 // Event kinds, in the order a cell sees them.
 const (
-	CellStart EventKind = iota + 1 // execute_request seen
-	CellTick                       // a sample while the kernel runs the cell (every SampleEvery)
-	CellEnd                        // its status idle seen, or the kernel died
+	CellStart  EventKind = iota + 1 // execute_request seen
+	CellOutput                      // outputs seen since the cell's previous event (once per batch, not per message)
+	CellTick                        // a sample while the kernel runs the cell (every SampleEvery)
+	CellEnd                         // its status idle seen, or the kernel died
 )
 
 func (k EventKind) String() string {
 	switch k {
 	case CellStart:
 		return "start"
+	case CellOutput:
+		return "output"
 	case CellTick:
 		return "tick"
 	case CellEnd:
@@ -31,11 +36,36 @@ func (k EventKind) String() string {
 	return "unknown"
 }
 
-// Event is one step of one cell. Record is a deep copy: keep it freely.
+// Event is one step of one cell. Record and Parent are copies: keep them
+// freely.
 type Event struct {
 	Kind   EventKind
 	Record Record
+	// Parent is the cell's execute_request header: the parent_header of
+	// anything posted for the cell (kernel.Proxy.Inject).
+	Parent json.RawMessage
+	// Output says what the cell printed since its previous event; set on
+	// CellOutput only.
+	Output Output
 }
+
+// Output counts the outputs of one cell seen since its previous event.
+type Output struct {
+	Streams    int    // stream messages
+	Displays   int    // display_data, update_display_data, execute_result
+	Errors     int    // error messages
+	LastStream string // name of the last stream seen ("stdout", "stderr")
+}
+
+func (o Output) any() bool { return o.Streams+o.Displays+o.Errors > 0 }
+
+// Handler receives the watcher's events on the Run goroutine, in order.
+// Message handling waits while it runs, and a held idle (HoldIdle) is
+// released only once every handler has returned from the cell's CellEnd,
+// so a handler posts what it has to say about the cell before returning
+// and never blocks for long. It may call AddAdvice; it must not call
+// Sync or ChildExited (they wait for the Run goroutine).
+type Handler func(Event)
 
 // Watcher builds cell records from the messages the proxy observes and
 // from samples of the kernel's process tree. Configure the exported fields
@@ -58,10 +88,11 @@ type Watcher struct {
 	Now func() time.Time
 	// Log receives warnings and debug lines; nil = discard.
 	Log *slog.Logger
-	// OnEvent is called from the Run goroutine, in order, for every event.
-	// It may block briefly (message processing waits for it) and may call
-	// AddAdvice, but must not call Sync or ChildExited.
-	OnEvent func(Event)
+	// Handlers are called, in order, for every event (see Handler).
+	Handlers []Handler
+	// HoldFirst holds the first non-silent cell's idle whatever the cell
+	// (a sensitive kernelspec's note belongs to it); see HoldIdle.
+	HoldFirst bool
 
 	// History is the history file; "off" = none; "" = DefaultHistoryPath().
 	History string
@@ -88,13 +119,15 @@ type Watcher struct {
 	stopped  atomic.Bool // Run returned: Observe keeps nothing more
 
 	mu        sync.Mutex // guards the fields below
+	closed    bool       // Run is returning: nothing more is queued or held
 	queue     []item
 	spare     []item
 	observed  uint64 // sequence number of the last message queued
 	processed uint64 // sequence number of the last message handled
 	dropped   uint64 // outputs dropped on a full queue
 	waiters   []waiter
-	advice    map[string][]string // msg_id -> rules (AddAdvice)
+	advice    map[string][]string // msg_id -> rules (AddAdvice), taken into the cell's record at each event
+	holds     holds               // the forwarding path's view of the cells (hold.go)
 
 	run *runState // owned by the Run goroutine
 
@@ -161,27 +194,33 @@ func (w *Watcher) poke() {
 	}
 }
 
-// Observe takes one message from the proxy's forwarding path. It never
-// blocks: it filters, queues a pointer and returns; the message is handled
-// within lazyWake (see Wake). Outputs (stream,
-// display data) are dropped when the queue is full, and counted; the
-// messages that drive a cell's life are always queued. m must not be
-// modified afterwards (kernel.Message's contract).
+// Observe takes one message from the proxy's forwarding path (it fits
+// kernel.Proxy.Observe). It never blocks: it filters, notes what the hold
+// protocol needs, queues a pointer and returns; the message is handled
+// within lazyWake (see Wake). Outputs (stream, display data) are dropped
+// when the queue is full, and counted; the messages that drive a cell's
+// life are always queued. m must not be modified afterwards
+// (kernel.Message's contract).
 func (w *Watcher) Observe(m *kernel.Message) {
 	if m == nil {
 		return
 	}
-	output, ok := interesting(m)
+	kind, ok := interesting(m)
 	if !ok || w.stopped.Load() {
 		return
 	}
 	w.init()
 	limit := w.QueueSize
 	if limit <= 0 {
-		limit = 4096
+		limit = defaultQueueSize
 	}
 	w.mu.Lock()
-	if output && (len(w.queue) >= limit || w.queuedBytes > 0 && w.queuedBytes+len(m.Content) > maxQueuedOutput) {
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	wake := w.holds.observe(m, kind, w.HoldFirst)
+	if kind == msgOutput && (len(w.queue) >= limit || w.queuedBytes > 0 && w.queuedBytes+len(m.Content) > maxQueuedOutput) {
 		w.dropped++
 		w.mu.Unlock()
 		return
@@ -189,7 +228,7 @@ func (w *Watcher) Observe(m *kernel.Message) {
 	w.observed++
 	w.queue = append(w.queue, item{seq: w.observed, m: m})
 	w.queuedBytes += len(m.Content)
-	now := len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize
+	now := wake || len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize
 	w.mu.Unlock()
 	if now {
 		w.poke()
@@ -197,6 +236,10 @@ func (w *Watcher) Observe(m *kernel.Message) {
 		w.lazy.Reset(lazyWake)
 	}
 }
+
+// defaultQueueSize is QueueSize's default: outputs queued before they are
+// dropped (a cell printing faster than the watcher parses).
+const defaultQueueSize = 4096
 
 // Wake has the Run goroutine handle what was observed now rather than
 // within lazyWake. It never blocks. Use it when something waits for the
@@ -206,29 +249,36 @@ func (w *Watcher) Wake() {
 	w.poke()
 }
 
-// interesting reports whether cellwatch uses m, and whether it is an
-// output that may be dropped under load.
-func interesting(m *kernel.Message) (output, ok bool) {
+// msgKind sorts the messages cellwatch uses.
+type msgKind uint8
+
+const (
+	msgLife   msgKind = iota + 1 // drives a cell's life: always queued
+	msgOutput                    // an output: may be dropped under load
+)
+
+// interesting reports whether cellwatch uses m, and how.
+func interesting(m *kernel.Message) (msgKind, bool) {
 	switch m.Channel {
 	case kernel.Shell:
 		if m.Direction == kernel.FromFrontend {
-			return false, m.MsgType == "execute_request"
+			return msgLife, m.MsgType == "execute_request"
 		}
-		return false, m.MsgType == "execute_reply" || m.MsgType == "kernel_info_reply"
+		return msgLife, m.MsgType == "execute_reply" || m.MsgType == "kernel_info_reply"
 	case kernel.Control:
-		return false, m.Direction == kernel.FromKernel && m.MsgType == "debug_reply"
+		return msgLife, m.Direction == kernel.FromKernel && m.MsgType == "debug_reply"
 	case kernel.IOPub:
 		if m.Direction != kernel.FromKernel || m.ParentMsgType != "execute_request" {
-			return false, false
+			return 0, false
 		}
 		switch m.MsgType {
 		case "status", "execute_input", "error":
-			return false, true
-		case "stream", "display_data", "execute_result":
-			return true, true
+			return msgLife, true
+		case "stream", "display_data", "update_display_data", "execute_result":
+			return msgOutput, true
 		}
 	}
-	return false, false
+	return 0, false
 }
 
 // Sync waits until every message observed before the call has been
@@ -283,28 +333,38 @@ func (w *Watcher) ChildExited(sig string) {
 	}
 }
 
-// AddAdvice records the rule ids of advice posted for the cell msgID, so
-// they are written to its history line. Call it before the cell's CellEnd
-// handler (OnEvent) returns; later calls are ignored.
+// AddAdvice records the rule ids of advice posted for the cell msgID: the
+// cell's next event carries them in Record.Advice (so rules see what was
+// posted while the cell runs), and so does its history line. Call it
+// before the cell's CellEnd handlers return; later calls are ignored.
 func (w *Watcher) AddAdvice(msgID string, rules ...string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.advice == nil {
 		w.advice = map[string][]string{}
 	}
-	if len(w.advice) >= 1024 {
+	if len(w.advice) >= maxAdvised {
 		clear(w.advice) // a caller adding advice for cells that never end
 	}
 	w.advice[msgID] = append(w.advice[msgID], rules...)
 }
 
-// takeAdvice removes and returns the advice recorded for msgID.
-func (w *Watcher) takeAdvice(msgID string) []string {
+// maxAdvised bounds the cells AddAdvice keeps rules for: more than this
+// many cells with advice and no event since means a caller names cells
+// that never run.
+const maxAdvised = 1024
+
+// takeAdvice moves the advice recorded for c into its record, once each.
+func (w *Watcher) takeAdvice(c *cell) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	a := w.advice[msgID]
-	delete(w.advice, msgID)
-	return a
+	a := w.advice[c.rec.MsgID]
+	delete(w.advice, c.rec.MsgID)
+	w.mu.Unlock()
+	for _, r := range a {
+		if !slices.Contains(c.rec.Advice, r) {
+			c.rec.Advice = append(c.rec.Advice, r)
+		}
+	}
 }
 
 // Dropped returns how many outputs were dropped because the queue was full.

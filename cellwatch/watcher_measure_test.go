@@ -155,7 +155,7 @@ func TestWatcherListenPorts(t *testing.T) {
 			var h *harness
 			h = startWatcher(t, func(w *Watcher) {
 				w.SampleEvery, w.PortsEvery = time.Millisecond, time.Millisecond
-				w.OnEvent = func(ev Event) {
+				w.Handlers = []Handler{func(ev Event) {
 					h.ev.add(ev)
 					if ev.Kind == CellTick {
 						select {
@@ -163,7 +163,7 @@ func TestWatcherListenPorts(t *testing.T) {
 						default:
 						}
 					}
-				}
+				}}
 			})
 			h.fs.update(func(f *fakeSampler) { f.ports = []int{5555, 7000} }) // ZMQ, IOPub event pipe
 			if infoReply {
@@ -223,7 +223,7 @@ func TestWatcherBackgroundScan(t *testing.T) {
 // the lazy wake handles it.
 func TestWatcherHandlesMessagesWithoutSync(t *testing.T) {
 	got := make(chan Event, 8)
-	h := startWatcher(t, func(w *Watcher) { w.OnEvent = func(e Event) { got <- e } })
+	h := startWatcher(t, func(w *Watcher) { w.Handlers = []Handler{func(e Event) { got <- e }} })
 	h.w.Observe(execRequest(t, "m", "pass", false, 0))
 	h.w.Wake()
 	select {

@@ -122,12 +122,12 @@ func TestWatcherPeakFallback(t *testing.T) {
 func TestWatcherSilentAndAdvice(t *testing.T) {
 	var h *harness
 	h = startWatcher(t, func(w *Watcher) {
-		w.OnEvent = func(ev Event) {
+		w.Handlers = []Handler{func(ev Event) {
 			h.ev.add(ev)
 			if ev.Kind == CellEnd && !ev.Record.Silent {
 				w.AddAdvice(ev.Record.MsgID, "long-training", "memory-pressure")
 			}
-		}
+		}}
 	})
 	h.feed(t, execRequest(t, "quiet", "get_vars()", true, 0), idle(t, "quiet", time.Millisecond))
 	h.feed(t, execRequest(t, "loud", "train()", false, 0), idle(t, "loud", time.Millisecond))
@@ -151,14 +151,14 @@ func TestWatcherOtherBusy(t *testing.T) {
 	ticks := make(chan Record, 1)
 	h := startWatcher(t, func(w *Watcher) {
 		w.SampleEvery = time.Millisecond
-		w.OnEvent = func(ev Event) {
+		w.Handlers = []Handler{func(ev Event) {
 			if ev.Kind == CellTick {
 				select {
 				case ticks <- ev.Record:
 				default:
 				}
 			}
-		}
+		}}
 	})
 	busy := filepath.Join(h.dir, "busy")
 	if err := os.MkdirAll(busy, 0o700); err != nil {
@@ -268,14 +268,14 @@ func TestWatcherTicks(t *testing.T) {
 	ticks := make(chan Record, 64)
 	h := startWatcher(t, func(w *Watcher) {
 		w.SampleEvery, w.GPUEvery, w.GPU = time.Millisecond, time.Millisecond, fixedGPU{}
-		w.OnEvent = func(ev Event) {
+		w.Handlers = []Handler{func(ev Event) {
 			if ev.Kind == CellTick {
 				select {
 				case ticks <- ev.Record:
 				default: // the test reads slower than ticks come
 				}
 			}
-		}
+		}}
 	})
 	h.feed(t, execRequest(t, "m", "train()", false, 0),
 		iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond),

@@ -49,7 +49,7 @@ func startWatcher(t *testing.T, edit func(w *Watcher)) *harness {
 		// every N" check passes, whatever the machine's speed.
 		Now:     func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) },
 		Session: "sess", Notebook: "train.ipynb", PID: 10, Dir: dir,
-		Proc: h.fs, GPU: noGPU{}, OnEvent: h.ev.add,
+		Proc: h.fs, GPU: noGPU{}, Handlers: []Handler{h.ev.add},
 		History: h.hist, BusyDir: filepath.Join(dir, "busy"),
 		SampleEvery: time.Hour, FastEvery: -1, PortsEvery: -1,
 		IgnorePorts: []int{5555},
@@ -140,12 +140,18 @@ func TestWatcherCell(t *testing.T) {
 		iopub(t, "other", "stream", map[string]string{"name": "stdout", "text": "accuracy=0.1\n"}, 1500*time.Millisecond),
 		execReply(t, "m1", map[string]any{"status": "ok", "execution_count": 1}, 2000*time.Millisecond),
 	)
-	if got := h.ev.kinds(); !slices.Equal(got, []EventKind{CellStart}) {
+	if got := h.ev.kinds(); !slices.Equal(got, []EventKind{CellStart, CellOutput}) {
 		t.Fatalf("events before the idle: %v", got)
+	}
+	h.ev.mu.Lock()
+	out := h.ev.evs[1]
+	h.ev.mu.Unlock()
+	if want := (Output{Streams: 2, LastStream: "stdout"}); out.Output != want || string(out.Parent) == "" {
+		t.Errorf("CellOutput %+v parent %s, want %+v and the request's header", out.Output, out.Parent, want)
 	}
 	h.feed(t, idle(t, "m1", 2010*time.Millisecond))
 
-	if got := h.ev.kinds(); !slices.Equal(got, []EventKind{CellStart, CellEnd}) {
+	if got := h.ev.kinds(); !slices.Equal(got, []EventKind{CellStart, CellOutput, CellEnd}) {
 		t.Fatalf("events: %v", got)
 	}
 	r, _ := h.ev.last(CellEnd)

@@ -15,22 +15,22 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 	case cellwatch.CellStart:
 		if !wt.started && !rec.Silent {
 			wt.started = true
-			wt.advise(advisor.KernelStart, rec, now)
+			wt.advise(advisor.KernelStart, ev, now)
 		}
-		wt.advise(advisor.CellStart, rec, now)
+		wt.advise(advisor.CellStart, ev, now)
 	case cellwatch.CellTick:
 		if len(rec.CodePaths) > 0 {
-			wt.advise(advisor.CellStart, rec, now)
+			wt.advise(advisor.CellStart, ev, now)
 		}
-		wt.advise(advisor.Live, rec, now)
-		wt.liveStatus(rec, now, false)
+		wt.advise(advisor.Live, ev, now)
+		wt.liveStatus(ev, now, false)
 	case cellwatch.CellEnd:
 		phase := advisor.CellEnd
 		if rec.Status == cellwatch.StatusKernelDied {
 			phase = advisor.KernelDied
 		}
-		wt.advise(phase, rec, now)
-		wt.liveStatus(rec, now, true)
+		wt.advise(phase, ev, now)
+		wt.liveStatus(ev, now, true)
 		wt.cool.ForgetCell(rec.MsgID)
 		if rec.Notebook == wt.w.Notebook {
 			wt.past = append(wt.past, rec)
@@ -38,21 +38,12 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 				wt.past = wt.past[len(wt.past)-500:]
 			}
 		}
-		wt.mu.Lock()
-		if r := wt.reqs[rec.MsgID]; r != nil {
-			close(r.ended)
-			delete(wt.reqs, rec.MsgID)
-		}
-		wt.mu.Unlock()
 	}
 }
 
 // advise evaluates the rules for one phase and posts what fires.
-func (wt *watch) advise(phase advisor.Phase, rec cellwatch.Record, now time.Time) {
-	r := wt.request(rec.MsgID)
-	if r == nil {
-		return
-	}
+func (wt *watch) advise(phase advisor.Phase, ev cellwatch.Event, now time.Time) {
+	rec := ev.Record
 	for _, a := range advisor.Evaluate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now}) {
 		if !wt.cool.AllowCell(a.Rule, rec.Notebook, rec.MsgID, now, wt.cfg.Cooldown) {
 			continue
@@ -61,7 +52,7 @@ func (wt *watch) advise(phase advisor.Phase, rec cellwatch.Record, now time.Time
 			"data":     map[string]string{"text/markdown": a.Markdown, "text/plain": a.Text},
 			"metadata": map[string]any{"cloudline": map[string]any{"rule": a.Rule, "checkpoint": a.Checkpoint, "evidence": a.Evidence}},
 		}
-		if err := wt.p.Inject(r.parent, "display_data", content, nil); err != nil {
+		if err := wt.p.Inject(ev.Parent, "display_data", content, nil); err != nil {
 			wt.log.Warn("advice not posted", "rule", a.Rule, "err", err)
 			continue
 		}
@@ -72,11 +63,8 @@ func (wt *watch) advise(phase advisor.Phase, rec cellwatch.Record, now time.Time
 
 // liveStatus shows, refreshes or finishes a cell's live status line.
 // Cells that end before live_after never get one.
-func (wt *watch) liveStatus(rec cellwatch.Record, now time.Time, final bool) {
-	r := wt.request(rec.MsgID)
-	if r == nil {
-		return
-	}
+func (wt *watch) liveStatus(ev cellwatch.Event, now time.Time, final bool) {
+	rec := ev.Record
 	line := wt.live[rec.MsgID]
 	if line == nil {
 		if final || now.Sub(rec.Requested) < wt.cfg.LiveAfter {
@@ -98,7 +86,7 @@ func (wt *watch) liveStatus(rec cellwatch.Record, now time.Time, final bool) {
 		"metadata":  map[string]any{"cloudline": map[string]any{"status": "live"}},
 		"transient": map[string]string{"display_id": line.id},
 	}
-	if err := wt.p.Inject(r.parent, msgType, content, nil); err != nil {
+	if err := wt.p.Inject(ev.Parent, msgType, content, nil); err != nil {
 		wt.log.Warn("status line not posted", "err", err)
 	}
 	if final {
