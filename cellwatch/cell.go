@@ -216,6 +216,12 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 	if mf, err := w.machine(c.rec.Requested); err == nil {
 		c.rec.Machine = mf
 	}
+	if !rs.portsKnown {
+		// The first cell, with no kernel_info_reply before: no user code
+		// has run yet (a server would not be listening within
+		// microseconds), so what listens is the kernel's own.
+		w.kernelPorts()
+	}
 	c.rec.ListenPorts = slices.Clone(rs.ports)
 	if strings.ContainsAny(content.Code, `'"`) && len(pathLiterals(content.Code)) > 0 {
 		// Most cells name a few files: a scan that small is done in
@@ -242,14 +248,9 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 	w.emitStart(c)
 }
 
-// emitStart emits CellStart, then, for the first cell when no
-// kernel_info_reply came before, takes the kernel's own ports: no user
-// code has run yet (a server would not be listening within microseconds).
+// emitStart emits CellStart.
 func (w *Watcher) emitStart(c *cell) {
 	w.emit(CellStart, c)
-	if !w.run.portsKnown {
-		w.kernelPorts()
-	}
 }
 
 // kernelPorts takes what the kernel listens on before any cell ran as its
@@ -304,7 +305,7 @@ func (w *Watcher) awaitScan(c *cell) {
 // cellEnded finishes a cell: final sample, status, CellEnd, history.
 func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string) {
 	rs := w.run
-	w.sampleAll(at, false)
+	w.sampleAll(at, false, rs.cur)
 	// Ports are checked here at most once a second, so a burst of quick
 	// cells pays nothing: a server a cell started (HTTPServer binds before
 	// its thread serves) is seen at its end; the checks every PortsEvery,

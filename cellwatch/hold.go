@@ -87,11 +87,18 @@ func (h *holds) observe(m *kernel.Message, kind msgKind, holdFirst bool) bool {
 // HoldIdle fits kernel.Proxy.HoldIdle: it returns nil to have the idle of
 // the cell msgID forwarded at once (a trivial cell, or one the watcher does
 // not know), else a channel closed once the cell's CellEnd handlers have
-// returned. Call it before observing the idle. It never blocks; the proxy
+// returned. Call it before forwarding and observing the idle: it takes the
+// reading that ends the cell then (reading.go). It never blocks; the proxy
 // bounds the wait (a stuck handler delays that cell's idle, never the
 // forwarding of anything else).
 func (w *Watcher) HoldIdle(msgID string) <-chan struct{} {
+	w.init()
+	if w.stopped.Load() {
+		return nil
+	}
+	r := w.takeReading(w.now(), true)
 	w.mu.Lock()
+	w.idleRead = idleReading{msgID: msgID, r: r}
 	p := w.holds.m[msgID]
 	closed := w.closed
 	w.mu.Unlock()

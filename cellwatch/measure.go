@@ -25,89 +25,50 @@ type baseline struct {
 	seen   map[string]bool // files listed in the record
 }
 
-// startMeasuring takes the baseline of a cell the kernel starts running.
-// When no other cell is measured it resets the peak counters of the tree
-// first, root before the scan for children, so the cell's allocations are
-// caught from the start.
-//
-// The watcher wakes at most lazyWake after a request (watcher.go), so a
-// baseline may be taken that late. A cell whose idle is already queued
-// ran, start to end, while the watcher slept: it is not reset (that would
-// only lose the peaks of the cells before it) and it shares one reading of
-// the tree with the cells that ended in the same batch. Its CPU and memory
-// are then right within lazyWake, and its peak is its end's RSS, marked
-// not exact.
+// startMeasuring takes the baseline of a cell the kernel starts running:
+// the reading at the kernel's last idle (reading.go), or, before any, the
+// tree now. Only the first cell of a kernel lists the open files here
+// (a readlink per descriptor): the idle kernel opens none, so the files
+// open at the last listing stand in for those open now.
 func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 	rs := w.run
-	late := rs.endsQueued[c.rec.MsgID]
 	alone := len(w.measuredCells()) == 0
 	c.measured = true
 	c.base = baseline{pids: map[int]bool{}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}
 	c.lastAt = now
 	rs.fastTill = rs.now().Add(fastFor)
-	rs.tickRestart = rs.tickRestart || alone && !late
-	defer func() {
-		if m, err := w.machine(now); err == nil {
-			c.rec.Machine = m
-			c.swapBase = m.SwapUsed
-		} else {
-			rs.log.Debug("cellwatch: machine facts", "err", err)
-		}
-	}()
+	rs.tickRestart = rs.tickRestart || alone
+	if m, err := w.machine(now); err == nil {
+		c.rec.Machine = m
+		c.swapBase = m.SwapUsed
+	} else {
+		rs.log.Debug("cellwatch: machine facts", "err", err)
+	}
 	if w.PID <= 0 {
 		return
 	}
-	reset := func(pid int) {
-		if !alone || late {
+	r := rs.last
+	if r == nil {
+		// No idle seen yet: read now (late by up to lazyWake), resetting
+		// the peaks if nothing else runs.
+		if r = w.takeReading(now, alone); r == nil {
 			return
 		}
-		rs.drainProcs = nil // read before the reset: its peaks are older
-		if err := rs.proc.ResetPeak(pid); err != nil {
-			rs.log.Debug("cellwatch: peak reset", "pid", pid, "err", err)
-			return
-		}
-		c.base.exact[pid] = true
+		w.useReading(r)
+		rs.last = r
 	}
-	reset(w.PID)
-	// A tree scanned within the last second (the previous cell of a run
-	// all) is reused; a child born since counts as born in this cell.
-	if d := now.Sub(rs.treeAt); d < 0 || d >= time.Second || len(rs.tree) == 0 {
-		if tree, err := rs.proc.Tree(w.PID); err == nil {
-			rs.tree, rs.treeAt = tree, now
-		} else if len(rs.tree) == 0 {
-			rs.tree = []int{w.PID}
-		}
-	}
-	for _, pid := range rs.tree[1:] {
-		reset(pid)
-	}
-	// Listing open files costs a readlink per descriptor, the largest part
-	// of a trivial cell's measurement: the files open at the last listing
-	// (the idle kernel opens none) stand in for the files open now.
-	list := rs.openFiles == nil
-	// In a run all, the previous cell's end sample, a few ms old, stands
-	// in for reading the tree again.
-	procs, reused := w.recallSample(now)
-	if late && !reused && !list && rs.drainProcs != nil {
-		procs, reused = rs.drainProcs, true
-	}
-	if list || !reused || !alone && !late {
-		// A late cell's reading is taken after it ran: its peak comes
-		// from its end, and the drain's other ends share the reading.
-		procs, reused = w.readProcs(list), late
-		if late {
-			rs.drainProcs = procs
-		}
-	}
-	if list {
-		rs.filesAt = now
+	if rs.openFiles == nil {
+		w.listFiles(now)
 	}
 	for f := range rs.openFiles {
 		c.base.files[f] = true
 	}
-	var peak uint64
-	for _, p := range procs {
+	var rss uint64
+	c.rec.PeakExact = true
+	for _, p := range r.procs {
 		c.base.pids[p.PID] = true
+		c.base.exact[p.PID] = r.exact[p.PID]
+		c.rec.PeakExact = c.rec.PeakExact && r.exact[p.PID]
 		c.base.cpu += p.CPU
 		if p.IO {
 			c.base.rchar += p.RChar
@@ -115,43 +76,45 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 			c.base.wchar += p.WChar
 			c.base.wbytes += p.WriteBytes
 		}
-		c.rec.RSS += p.RSS
-		if !reused {
-			// A reused sample predates the peak reset and may count
-			// memory freed since: the peak comes from the cell's samples.
-			peak += p.RSS
-		}
+		rss += p.RSS
 	}
-	c.rec.PeakRSS = peak
-	c.rec.PeakExact = len(procs) > 0
-	for _, p := range procs {
-		c.rec.PeakExact = c.rec.PeakExact && c.base.exact[p.PID]
-	}
+	c.rec.RSS, c.rec.PeakRSS = rss, rss
+}
+
+// listFiles lists the open files of the tree.
+func (w *Watcher) listFiles(now time.Time) {
+	w.run.filesAt = now
+	w.readProcs(true)
 }
 
 // quickFiles: cells ending sooner do not list open files at their end.
 const quickFiles = 100 * time.Millisecond
 
+// filesEvery: open files are listed at most this often while cells run;
+// they change slowly and cost a readlink per descriptor.
+const filesEvery = 200 * time.Millisecond
+
+// treeFresh: a tree scanned this recently stands for the tree at the end
+// of a cell that ran under fastEach (a quick cell starts no worker that
+// outlives it unseen).
+const treeFresh = time.Second
+
 // sampleAll samples the tree and the machine once for all running cells;
-// tick says whether a CellTick follows.
-func (w *Watcher) sampleAll(now time.Time, tick bool) {
+// tick says whether a CellTick follows. At a cell's end, end is the
+// reading its idle carried (nil when it ended otherwise): the tree's
+// counters then come from it, and only processes it missed are read now.
+func (w *Watcher) sampleAll(now time.Time, tick bool, end *reading) {
 	rs := w.run
 	cells := w.measuredCells()
 	if len(cells) == 0 {
 		return
 	}
 	var procs []ProcSample
-	if w.PID > 0 && !tick && rs.drainProcs != nil && !listFilesAtEnd(cells, now) {
-		// Cells that ended in the batch being drained: one reading of the
-		// tree, taken after all their ends, stands for each.
-		procs = rs.drainProcs
-		w.rememberSample(procs, now, true)
-	} else if w.PID > 0 {
+	if w.PID > 0 {
 		// The tree is rescanned every tick: children born since (a
 		// multiprocessing worker) count from their first sample, with
-		// their VmHWM since birth. The end of a cell that ran less than
-		// fastEach reuses the scan its start used.
-		if d := now.Sub(rs.treeAt); !tick && d >= 0 && d < time.Second && ranUnder(cells, now, rs.fastEach) {
+		// their VmHWM since birth.
+		if d := now.Sub(rs.treeAt); !tick && d >= 0 && d < treeFresh && ranUnder(cells, now, rs.fastEach) {
 			// fresh enough
 		} else if tree, err := rs.proc.Tree(w.PID); err == nil {
 			for _, pid := range tree {
@@ -162,19 +125,18 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 			}
 			rs.tree, rs.treeAt = tree, now
 		}
-		// Open files change slowly and cost a readlink per fd: list them
-		// at most every 200 ms, and at the end of a cell that ran 100 ms
-		// or more (a quick cell has closed what it opened, and its code
-		// paths were scanned at its start).
+		// Files: at most every filesEvery on ticks, and at the end of a
+		// cell that ran quickFiles or more (a quick cell has closed what
+		// it opened, and its code paths were scanned at its start).
 		d := now.Sub(rs.filesAt)
-		files := tick && (d < 0 || d >= 200*time.Millisecond) || !tick && listFilesAtEnd(cells, now)
+		files := tick && (d < 0 || d >= filesEvery) || !tick && listFilesAtEnd(cells, now)
 		if files {
 			rs.filesAt = now
 		}
-		procs = w.readProcs(files)
-		w.rememberSample(procs, now, !tick)
-		if !tick {
-			rs.drainProcs = procs
+		if end == nil {
+			procs = w.readProcs(files)
+		} else {
+			procs = w.completeReading(end, files)
 		}
 	}
 	m, err := w.machine(now)
@@ -213,6 +175,36 @@ func (w *Watcher) sampleAll(now time.Time, tick bool) {
 	}
 }
 
+// completeReading returns the end reading's processes plus those of the
+// tree it missed (born since the tree was last published), read now, and,
+// with files, the open files of all, listed now (only the paths are used:
+// the counters stay the reading's).
+func (w *Watcher) completeReading(end *reading, files bool) []ProcSample {
+	procs := slices.Clone(end.procs)
+	var missed []int
+	for _, pid := range w.run.tree {
+		if !slices.ContainsFunc(procs, func(p ProcSample) bool { return p.PID == pid }) {
+			missed = append(missed, pid)
+		}
+	}
+	if len(missed) == 0 && !files {
+		return procs
+	}
+	now := w.readProcs(files)
+	for _, p := range now {
+		if slices.Contains(missed, p.PID) {
+			procs = append(procs, p)
+			continue
+		}
+		for i := range procs {
+			if procs[i].PID == p.PID {
+				procs[i].Files = p.Files
+			}
+		}
+	}
+	return procs
+}
+
 // ranUnder says whether every cell in cells started less than d before now.
 func ranUnder(cells []*cell, now time.Time, d time.Duration) bool {
 	for _, c := range cells {
@@ -234,11 +226,15 @@ func listFilesAtEnd(cells []*cell, now time.Time) bool {
 	return false
 }
 
-// machine reads the machine facts, reusing a reading younger than 50 ms
-// (a quick cell's request, start and end come within a few ms).
+// machineFresh: machine facts read this recently are reused (a quick
+// cell's request, start and end come within a few ms).
+const machineFresh = 50 * time.Millisecond
+
+// machine reads the machine facts, reusing a reading younger than
+// machineFresh.
 func (w *Watcher) machine(now time.Time) (Machine, error) {
 	rs := w.run
-	if d := now.Sub(rs.machineAt); d >= 0 && d < 50*time.Millisecond && rs.machineFacts.TotalRAM > 0 {
+	if d := now.Sub(rs.machineAt); d >= 0 && d < machineFresh && rs.machineFacts.TotalRAM > 0 {
 		return rs.machineFacts, nil
 	}
 	m, err := rs.proc.Machine(w.PID, rs.dir)

@@ -2,6 +2,7 @@ package cellwatch
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
@@ -30,30 +31,20 @@ func (c *countingSampler) reads() int {
 	return c.procs
 }
 
-// A cell started right after the previous one ended takes that cell's end
-// sample as its baseline instead of reading the tree again; its figures
-// stay those of a fresh baseline.
-func TestWatcherBaselineFromEndSample(t *testing.T) {
+// A cell's baseline is the reading taken at the kernel's previous idle,
+// however late the watcher handles its request: work the kernel did before
+// the watcher got to the cell counts, all of it, and the tree is not read
+// again at the cell's start.
+func TestWatcherBaselineIsTheIdleReading(t *testing.T) {
 	ms := time.Millisecond
-	tests := []struct {
-		name      string
-		gap       time.Duration // from a's idle to b's request
-		noReset   bool          // clear_refs not writable: peaks from RSS
-		wantReads int           // at b's start
-	}{
-		{"run all", 2 * ms, false, 0},
-		{"run all, no peak reset", 2 * ms, true, 0},
-		{"a second later", time.Second, false, 1},
-		{"clock went back", -5 * ms, false, 1},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, noReset := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noReset=%v", noReset), func(t *testing.T) {
 			var cs *countingSampler
 			h := startWatcher(t, func(w *Watcher) {
 				cs = &countingSampler{Sampler: w.Proc}
 				w.Proc = cs
 			})
-			h.fs.update(func(f *fakeSampler) { f.noReset = tt.noReset })
+			h.fs.update(func(f *fakeSampler) { f.noReset = noReset })
 			set := func(fn func(p *ProcSample)) {
 				h.fs.update(func(f *fakeSampler) {
 					p := f.procs[10]
@@ -61,32 +52,35 @@ func TestWatcherBaselineFromEndSample(t *testing.T) {
 					f.procs[10] = p
 				})
 			}
-			aEnd := 100 * ms
 			h.feed(t, execRequest(t, "a", "big()", false, 0), iopub(t, "a", "execute_input", map[string]any{}, ms))
 			set(func(p *ProcSample) { p.CPU += time.Second; p.RSS, p.HWM = 500*mb, 500*mb; p.RChar += 10 })
-			h.feed(t, execReply(t, "a", map[string]string{"status": "ok"}, aEnd), idle(t, "a", aEnd))
-			// Memory freed after the end sample (VmHWM keeps 500 MB).
-			set(func(p *ProcSample) { p.RSS = 100 * mb })
-
-			before := cs.reads()
-			bStart := aEnd + tt.gap
-			h.feed(t, execRequest(t, "b", "x = 1", false, bStart), iopub(t, "b", "execute_input", map[string]any{}, bStart+ms))
-			if got := cs.reads() - before; got != tt.wantReads {
-				t.Errorf("b's start read the tree %d times, want %d", got, tt.wantReads)
+			set(func(p *ProcSample) { p.RSS = 100 * mb }) // freed: VmHWM keeps 500 MB until reset
+			h.feed(t, execReply(t, "a", map[string]string{"status": "ok"}, 100*ms), idle(t, "a", 100*ms))
+			if r, _ := h.ev.last(CellEnd); !noReset && r.PeakRSS != 500*mb {
+				t.Errorf("a: peak %d MB, want 500", r.PeakRSS/mb)
 			}
-			set(func(p *ProcSample) { p.CPU += 300 * ms; p.RChar += 4096 })
-			h.feed(t, execReply(t, "b", map[string]string{"status": "ok"}, bStart+50*ms), idle(t, "b", bStart+50*ms))
+
+			// b runs start to end before the watcher wakes (no Sync).
+			before := cs.reads()
+			h.w.Observe(execRequest(t, "b", "x = 1", false, 102*ms))
+			h.w.Observe(iopub(t, "b", "execute_input", map[string]any{}, 103*ms))
+			set(func(p *ProcSample) { p.CPU += 300 * ms; p.RChar += 4096; p.WChar += 80 * mb; p.RSS = 200 * mb; p.HWM = max(p.HWM, 200*mb) })
+			h.feed(t, execReply(t, "b", map[string]string{"status": "ok"}, 150*ms), idle(t, "b", 150*ms))
+			if got := cs.reads() - before; got != 1 {
+				t.Errorf("b read the tree %d times, want once (its idle)", got)
+			}
 
 			r, ok := h.ev.last(CellEnd)
 			if !ok || r.MsgID != "b" {
 				t.Fatalf("last CellEnd: %+v", r)
 			}
-			if r.CPU != 300*ms || r.ReadBytes != 4096 || r.RSS != 100*mb || r.PeakRSS != 100*mb {
-				t.Errorf("b: cpu %v read %d rss %d MB peak %d MB; want 300ms, 4096, 100 MB, 100 MB",
-					r.CPU, r.ReadBytes, r.RSS/mb, r.PeakRSS/mb)
+			wantPeak := uint64(200 * mb) // VmHWM since a's idle; else from b's RSS
+			if r.CPU != 300*ms || r.ReadBytes != 4096 || r.WriteBytes != 80*mb || r.RSS != 200*mb || r.PeakRSS != wantPeak {
+				t.Errorf("b: cpu %v read %d written %d rss %d MB peak %d MB; want 300ms, 4096, 80 MiB, 200 MB, %d MB",
+					r.CPU, r.ReadBytes, r.WriteBytes, r.RSS/mb, r.PeakRSS/mb, wantPeak/mb)
 			}
-			if r.PeakExact == tt.noReset {
-				t.Errorf("b: peak exact %v with clear_refs writable %v", r.PeakExact, !tt.noReset)
+			if r.PeakExact == noReset {
+				t.Errorf("b: peak exact %v with clear_refs writable %v", r.PeakExact, !noReset)
 			}
 		})
 	}
@@ -112,7 +106,7 @@ func BenchmarkCellSampling(b *testing.B) {
 				w.run.cells[c.rec.MsgID] = c
 				w.startMeasuring(c, now)
 				now = now.Add(time.Millisecond)
-				w.sampleAll(now, false)
+				w.sampleAll(now, false, nil)
 				delete(w.run.cells, c.rec.MsgID)
 				if c.rec.RSS == 0 {
 					b.Fatal("nothing measured")

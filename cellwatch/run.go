@@ -15,7 +15,8 @@ import (
 // runState is the Watcher's state owned by the Run goroutine.
 type runState struct {
 	proc         Sampler
-	last         endSample // readProcs' last sample, for the next baseline (shared.go)
+	last         *reading  // at the kernel's last idle: the next cell's baseline (reading.go)
+	cur          *reading  // the reading of the message being handled
 	now          func() time.Time
 	log          *slog.Logger
 	dir          string
@@ -48,8 +49,6 @@ type runState struct {
 	tickAt       time.Time       // last CellTick
 	tickRestart  bool            // a cell started with none running: its ticks count from now
 	unseen       endedUnseen     // cells whose end came before their request (cell.go)
-	endsQueued   map[string]bool // msg_ids whose idle is in the batch being drained
-	drainProcs   []ProcSample    // the tree read during this drain, while it stands (measure.go)
 }
 
 type scanResult struct {
@@ -114,6 +113,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		// process's stat, which should not delay the first cell.
 		if tree, err := rs.proc.Tree(w.PID); err == nil {
 			rs.tree, rs.treeAt = tree, rs.now()
+			w.publishTree()
 		}
 	}
 	for {
@@ -129,10 +129,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.drain()
 		case <-tickC:
 			w.drain() // what came since applies to this sample
-			w.sampleAll(rs.now(), true)
+			w.sampleAll(rs.now(), true, nil)
 		case <-portC:
 			if len(w.measuredCells()) == 0 { // else the ticks check them
 				w.checkPorts(false)
+				w.refreshReading()
 			}
 		case r := <-rs.scans:
 			w.mergeScan(r)
@@ -145,7 +146,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 func (w *Watcher) newRunState(ctx context.Context) *runState {
 	rs := &runState{
-		proc:    w.Proc,
+		proc:    w.proc,
 		now:     w.Now,
 		log:     w.Log,
 		dir:     w.Dir,
@@ -155,9 +156,6 @@ func (w *Watcher) newRunState(ctx context.Context) *runState {
 		history: make(chan Record, 256),
 		gpuWake: make(chan struct{}, 1),
 		gpuOut:  make(chan *GPU, 1),
-	}
-	if rs.proc == nil {
-		rs.proc = &ProcSampler{}
 	}
 	if rs.now == nil {
 		rs.now = time.Now
@@ -235,6 +233,7 @@ func (w *Watcher) schedule() {
 		rs.ticker = nil
 	}
 	rs.tickRestart = false
+	w.publishTree()
 	if !running {
 		if err := rs.busy.set(false); err != nil {
 			rs.log.Warn("cellwatch: busy marker", "err", err)
@@ -270,24 +269,21 @@ func (w *Watcher) drain() {
 		return
 	}
 	rs := w.run
-	for _, it := range batch {
-		if it.m != nil && it.m.Idle() && it.m.ParentMsgID != "" {
-			if rs.endsQueued == nil {
-				rs.endsQueued = map[string]bool{}
-			}
-			rs.endsQueued[it.m.ParentMsgID] = true
-		}
-	}
-	defer func() {
-		clear(rs.endsQueued)
-		rs.drainProcs = nil
-	}()
 	for i := range batch {
 		it := batch[i]
-		if it.died != nil {
+		switch {
+		case it.died != nil:
 			w.kernelDied(it.died.signal)
 			close(it.died.done)
-		} else {
+		case it.r != nil:
+			w.useReading(it.r)
+			rs.cur = it.r
+			w.handle(it.m)
+			rs.cur = nil
+			if it.m.MsgType == "status" || len(rs.cells) == 0 {
+				rs.last = it.r // the kernel is idle as of it.r
+			}
+		default:
 			w.handle(it.m)
 		}
 		batch[i] = item{}

@@ -1,13 +1,9 @@
 package cellwatch
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
-// Reading the tree's processes, remembering the last reading for the next
-// cell's baseline, and not counting twice the memory a forked worker shares
-// with its parent.
+// Reading the tree's processes on the Run goroutine, and not counting
+// twice the memory a forked worker shares with its parent.
 
 // readProcs reads every process of the tree (their open files too when
 // files is set); vanished ones leave it.
@@ -113,40 +109,4 @@ func (w *Watcher) cmdline(pid int) string {
 	}
 	rs.cmdlines[pid] = c
 	return c
-}
-
-// reuseFor is how long after a cell's end sample the next cell, started
-// with no other cell in between, takes that sample as its baseline.
-const reuseFor = time.Second
-
-// endSample is the tree's last sample, kept for the next cell's baseline.
-type endSample struct {
-	procs []ProcSample
-	at    time.Time
-	ok    bool // taken at a cell's end; no cell started since
-}
-
-// rememberSample keeps the sample sampleAll took at now; atEnd says it
-// was a cell's end sample rather than a tick.
-func (w *Watcher) rememberSample(procs []ProcSample, now time.Time, atEnd bool) {
-	w.run.last = endSample{procs: procs, at: now, ok: atEnd}
-}
-
-// recallSample returns the end sample of the previous cell for a cell
-// starting at now, if it still stands for the tree: taken less than
-// reuseFor ago, no cell started since, the same processes as rs.tree. The
-// kernel was idle meanwhile, so its counters barely moved. Either way the
-// sample is used up.
-func (w *Watcher) recallSample(now time.Time) ([]ProcSample, bool) {
-	prev := w.run.last
-	w.run.last = endSample{}
-	if d := now.Sub(prev.at); !prev.ok || len(prev.procs) == 0 || d < 0 || d >= reuseFor || len(prev.procs) != len(w.run.tree) {
-		return nil, false
-	}
-	for i, p := range prev.procs {
-		if p.PID != w.run.tree[i] {
-			return nil, false
-		}
-	}
-	return prev.procs, true
 }

@@ -131,6 +131,10 @@ type Watcher struct {
 
 	run *runState // owned by the Run goroutine
 
+	proc     Sampler               // Proc or the default: readings on any goroutine (reading.go)
+	tree     atomic.Pointer[[]int] // the tree the Run goroutine last found
+	idleRead idleReading           // guarded by mu: HoldIdle's reading, for Observe
+
 	// queuedBytes (guarded by mu) is the content size of the queue: the
 	// queue holds the proxy's frames, so a cell printing faster than
 	// cellwatch parses would otherwise keep up to QueueSize large outputs
@@ -145,6 +149,7 @@ const maxQueuedOutput = 32 << 20
 type item struct {
 	seq  uint64
 	m    *kernel.Message
+	r    *reading // the tree's counters at m (an idle, a kernel_info_reply)
 	died *diedNotice
 }
 
@@ -169,6 +174,10 @@ func (w *Watcher) init() {
 			w.poke()
 		})
 		w.lazy.Stop()
+		w.proc = w.Proc
+		if w.proc == nil {
+			w.proc = &ProcSampler{}
+		}
 	})
 }
 
@@ -214,6 +223,17 @@ func (w *Watcher) Observe(m *kernel.Message) {
 	if limit <= 0 {
 		limit = defaultQueueSize
 	}
+	var r *reading
+	switch {
+	case m.MsgType == "status" && m.Idle():
+		r = w.readingFor(m.ParentMsgID, m.Time)
+	case m.MsgType == "kernel_info_reply":
+		// The kernel is up and, with no cell pending, idle.
+		w.mu.Lock()
+		idle := len(w.holds.m) == 0
+		w.mu.Unlock()
+		r = w.takeReading(m.Time, idle)
+	}
 	w.mu.Lock()
 	if w.closed {
 		w.mu.Unlock()
@@ -226,7 +246,7 @@ func (w *Watcher) Observe(m *kernel.Message) {
 		return
 	}
 	w.observed++
-	w.queue = append(w.queue, item{seq: w.observed, m: m})
+	w.queue = append(w.queue, item{seq: w.observed, m: m, r: r})
 	w.queuedBytes += len(m.Content)
 	now := wake || len(w.queue) >= lazyMaxMsgs || w.queuedBytes >= lazyMaxSize
 	w.mu.Unlock()

@@ -27,8 +27,8 @@ func TestWatcherQueuedCells(t *testing.T) {
 	h.feed(t, execRequest(t, "a", "big()", false, 0), execRequest(t, "b", "small()", false, ms))
 	h.feed(t, iopub(t, "a", "execute_input", map[string]any{}, 2*ms))
 	setRSS(500 * mb)
-	h.feed(t, idle(t, "a", 1000*ms))
 	setRSS(100 * mb) // big() freed its memory; VmHWM still says 500 MB
+	h.feed(t, idle(t, "a", 1000*ms))
 	h.feed(t, iopub(t, "b", "execute_input", map[string]any{}, 1001*ms))
 	h.feed(t, idle(t, "b", 1100*ms))
 
@@ -46,26 +46,32 @@ func TestWatcherQueuedCells(t *testing.T) {
 	if peaks["a"] != 500*mb || peaks["b"] != 100*mb {
 		t.Errorf("peaks a %d MB, b %d MB; want 500 and 100", peaks["a"]/mb, peaks["b"]/mb)
 	}
-	if !slices.Equal(h.fs.resets, []int{10, 10}) {
-		t.Errorf("resets %v, want one per cell", h.fs.resets)
+	if !slices.Equal(h.fs.resets, []int{10, 10, 10}) {
+		t.Errorf("resets %v, want one at the first start (no idle seen before) and one per idle", h.fs.resets)
 	}
 }
 
 // Quick cells that start and end while the watcher sleeps are handled in
-// one batch: no peak reset after the fact, one reading of the tree for all
-// of them. A cell still running when the batch is handled is reset as
-// usual.
+// one batch, each measured exactly: its baseline is the reading of the
+// idle before it (the kernel_info_reply's for the first), its end the
+// reading of its own idle, each taken as the message passed.
 func TestWatcherBatchedQuickCells(t *testing.T) {
 	h := startWatcher(t, nil)
 	ms := time.Millisecond
-	var batch []*kernel.Message
+	h.feed(t, &kernel.Message{Channel: kernel.Shell, Direction: kernel.FromKernel, MsgType: "kernel_info_reply",
+		MsgID: "ki", ParentMsgID: "kr", ParentMsgType: "kernel_info_request", Content: []byte(`{"status":"ok"}`)})
 	for i, id := range []string{"a", "b", "c"} {
 		at := time.Duration(i) * 10 * ms
-		batch = append(batch, execRequest(t, id, "pass", false, at),
-			iopub(t, id, "execute_input", map[string]any{}, at+ms), idle(t, id, at+3*ms))
+		h.w.Observe(execRequest(t, id, "pass", false, at))
+		h.w.Observe(iopub(t, id, "execute_input", map[string]any{}, at+ms))
+		h.fs.update(func(f *fakeSampler) { // each writes 10 MB
+			p := f.procs[10]
+			p.WChar += 10 * mb
+			f.procs[10] = p
+		})
+		h.w.Observe(idle(t, id, at+3*ms))
 	}
-	batch = append(batch, execRequest(t, "d", "train()", false, 40*ms), iopub(t, "d", "execute_input", map[string]any{}, 41*ms))
-	h.feed(t, batch...)
+	h.feed(t, execRequest(t, "d", "train()", false, 40*ms), iopub(t, "d", "execute_input", map[string]any{}, 41*ms))
 
 	ends := map[string]Record{}
 	h.ev.mu.Lock()
@@ -80,19 +86,19 @@ func TestWatcherBatchedQuickCells(t *testing.T) {
 		if !ok {
 			t.Fatalf("no CellEnd for %s", id)
 		}
-		if r.PeakExact || r.PeakRSS != 100*mb || r.RSS != 100*mb || r.Wall != 2*ms {
-			t.Errorf("%s: peak %d MB exact %v, rss %d MB, wall %v; want 100 MB not exact, 100 MB, 2ms",
-				id, r.PeakRSS/mb, r.PeakExact, r.RSS/mb, r.Wall)
+		if !r.PeakExact || r.PeakRSS != 100*mb || r.RSS != 100*mb || r.Wall != 2*ms || r.WriteBytes != 10*mb {
+			t.Errorf("%s: peak %d MB exact %v, rss %d MB, wall %v, written %d; want 100 MB exact, 100 MB, 2ms, 10 MB",
+				id, r.PeakRSS/mb, r.PeakExact, r.RSS/mb, r.Wall, r.WriteBytes)
 		}
 	}
 	h.fs.mu.Lock()
 	resets, reads := slices.Clone(h.fs.resets), h.fs.reads
 	h.fs.mu.Unlock()
-	if !slices.Equal(resets, []int{10}) {
-		t.Errorf("resets %v, want one: d's (still running)", resets)
+	if !slices.Equal(resets, []int{10, 10, 10, 10}) {
+		t.Errorf("resets %v, want one per reading: the kernel_info_reply's and each idle's", resets)
 	}
-	if reads != 1 {
-		t.Errorf("%d readings of the tree for one batch, want 1", reads)
+	if reads != 5 {
+		t.Errorf("%d readings of the tree, want 5: the kernel_info_reply's, each idle's, the first listing of open files", reads)
 	}
 	h.feed(t, idle(t, "d", 500*ms))
 	if r, _ := h.ev.last(CellEnd); r.MsgID != "d" || !r.PeakExact {

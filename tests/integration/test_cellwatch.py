@@ -94,6 +94,30 @@ def test_bytes_read_of_a_100mb_file(watched):
     assert rec["read_bytes"] >= 100 * MB, rec
 
 
+def test_quick_cells_count_all_their_writes_and_reads(watched):
+    """Issue 12: a quick cell's baseline is the reading at the kernel's last
+    idle, so none of its early work is lost however late the watcher wakes.
+    No string literal in the code, so the idles are not held for advice:
+    the unheld path is measured too."""
+    kc, cwd = watched
+    with open(cwd / "ninety-six.bin", "wb") as f:
+        for _ in range(96):
+            f.write(b"\1" * MiB)
+    run_ok(kc, "_out, _in, _w, _r = 'w.bin', 'ninety-six.bin', 'wb', 'rb'")
+    writes = [
+        run_ok(kc, "with open(_out, _w) as f:\n    for _ in range(80):\n        f.write(bytes(1 << 20))")
+        for _ in range(12)
+    ]
+    reads = [
+        run_ok(kc, "with open(_in, _r) as f:\n    while f.read(1 << 20):\n        pass") for _ in range(12)
+    ]
+    recs = wait_history([c.msg_id for c in writes + reads])
+    written = [recs[c.msg_id]["write_bytes"] for c in writes]
+    read = [recs[c.msg_id]["read_bytes"] for c in reads]
+    assert all(n >= 80 * MiB for n in written), [n / MiB for n in written]
+    assert all(n >= 96 * MiB for n in read), [n / MiB for n in read]
+
+
 def test_history_file_and_history_json(watched, jupyter_env):
     kc, _ = watched
     tags = [uuid.uuid4().hex for _ in range(2)]
