@@ -64,7 +64,13 @@ func TestWatcherBaselineIsTheIdleReading(t *testing.T) {
 			before := cs.reads()
 			h.w.Observe(execRequest(t, "b", "x = 1", false, 102*ms))
 			h.w.Observe(iopub(t, "b", "execute_input", map[string]any{}, 103*ms))
-			set(func(p *ProcSample) { p.CPU += 300 * ms; p.RChar += 4096; p.WChar += 80 * mb; p.RSS = 200 * mb; p.HWM = max(p.HWM, 200*mb) })
+			set(func(p *ProcSample) {
+				p.CPU += 300 * ms
+				p.RChar += 4096
+				p.WChar += 80 * mb
+				p.RSS = 200 * mb
+				p.HWM = max(p.HWM, 200*mb)
+			})
 			h.feed(t, execReply(t, "b", map[string]string{"status": "ok"}, 150*ms), idle(t, "b", 150*ms))
 			if got := cs.reads() - before; got != 1 {
 				t.Errorf("b read the tree %d times, want once (its idle)", got)

@@ -15,8 +15,8 @@ import (
 // runState is the Watcher's state owned by the Run goroutine.
 type runState struct {
 	proc         Sampler
-	last         *reading  // at the kernel's last idle: the next cell's baseline (reading.go)
-	cur          *reading  // the reading of the message being handled
+	last         *reading // at the kernel's last idle: the next cell's baseline (reading.go)
+	cur          *reading // the reading of the message being handled
 	now          func() time.Time
 	log          *slog.Logger
 	dir          string
@@ -42,13 +42,13 @@ type runState struct {
 	gpuOn        atomic.Bool // cells run: the GPU poller samples
 	dropped      uint64      // last logged
 	ticker       *time.Ticker
-	interval     time.Duration   // the ticker's
-	tickEach     time.Duration   // SampleEvery
-	fastEach     time.Duration   // FastEvery, <= 0 = off
-	fastTill     time.Time       // sample every fastEach until then
-	tickAt       time.Time       // last CellTick
-	tickRestart  bool            // a cell started with none running: its ticks count from now
-	unseen       endedUnseen     // cells whose end came before their request (cell.go)
+	interval     time.Duration // the ticker's
+	tickEach     time.Duration // SampleEvery
+	fastEach     time.Duration // FastEvery, <= 0 = off
+	fastTill     time.Time     // sample every fastEach until then
+	tickAt       time.Time     // last CellTick
+	tickRestart  bool          // a cell started with none running: its ticks count from now
+	unseen       endedUnseen   // cells whose end came before their request (cell.go)
 }
 
 type scanResult struct {
