@@ -195,6 +195,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 	c := &cell{parent: m.Header, rec: Record{
 		Session:   w.Session,
 		Notebook:  w.Notebook,
+		Where:     w.Where,
 		CellID:    meta.CellID,
 		MsgID:     m.MsgID,
 		CodeHash:  hex.EncodeToString(sum[:8]),

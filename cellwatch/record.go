@@ -55,6 +55,13 @@ type Machine struct {
 	MemLimitSource string `json:"mem_limit_source,omitempty"`
 }
 
+// Where is where the kernel ran: cmd fills it from cloud.Detect at start.
+type Where struct {
+	Kind     string `json:"kind"`               // local, vm, hub, hosted, gateway, job
+	Cloud    string `json:"cloud,omitempty"`    // azure, aws, gcp
+	Instance string `json:"instance,omitempty"` // instance type, when the machine says
+}
+
 // Record is everything cellwatch knows about one execute_request. Live
 // snapshots (cell still running) have Status == StatusRunning and Ended zero.
 type Record struct {
@@ -96,5 +103,6 @@ type Record struct {
 	Signal       string        `json:"signal,omitempty"`   // for kernel-died: the signal that killed the child
 
 	Machine Machine  `json:"machine"`
+	Where   Where    `json:"where,omitzero"`   // Watcher.Where
 	Advice  []string `json:"advice,omitempty"` // rule ids posted for this cell
 }

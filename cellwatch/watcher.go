@@ -75,6 +75,7 @@ type Handler func(Event)
 type Watcher struct {
 	Session  string // this kernel run's id, copied into every record
 	Notebook string // the notebook's name (JPY_SESSION_NAME); "" = unknown
+	Where    Where  // where the kernel runs, copied into every record; zero = not known
 	PID      int    // the wrapped kernel's pid: root of the process tree measured; 0 = measure nothing
 	Dir      string // the kernel's working directory: relative code paths and free disk; "" = os.Getwd
 

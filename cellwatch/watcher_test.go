@@ -49,7 +49,8 @@ func startWatcher(t *testing.T, edit func(w *Watcher)) *harness {
 		// every N" check passes, whatever the machine's speed.
 		Now:     func() time.Time { return t0.Add(time.Duration(tick.Add(1)) * time.Second) },
 		Session: "sess", Notebook: "train.ipynb", PID: 10, Dir: dir,
-		Proc: h.fs, GPU: noGPU{}, Handlers: []Handler{h.ev.add},
+		Where: Where{Kind: "vm", Cloud: "aws", Instance: "m5.xlarge"},
+		Proc:  h.fs, GPU: noGPU{}, Handlers: []Handler{h.ev.add},
 		History: h.hist, BusyDir: filepath.Join(dir, "busy"),
 		SampleEvery: time.Hour, FastEvery: -1, PortsEvery: -1,
 		IgnorePorts: []int{5555},
@@ -160,6 +161,7 @@ func TestWatcherCell(t *testing.T) {
 		got, want any
 	}{
 		{"status", r.Status, StatusOK},
+		{"where", r.Where, Where{Kind: "vm", Cloud: "aws", Instance: "m5.xlarge"}},
 		{"exact peak", r.PeakExact, true},
 		{"started", r.Started, t0.Add(10 * time.Millisecond)},
 		{"ended", r.Ended, t0.Add(2010 * time.Millisecond)},

@@ -42,8 +42,12 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 }
 
 // advise evaluates the rules for one phase and posts what fires.
+// Inside a cloud job nothing is posted: the job is where the work belongs.
 func (wt *watch) advise(phase advisor.Phase, ev cellwatch.Event, now time.Time) {
 	rec := ev.Record
+	if !wt.place.Advise() {
+		return
+	}
 	for _, a := range advisor.Evaluate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now}) {
 		if !wt.cool.AllowCell(a.Rule, rec.Notebook, rec.MsgID, now, wt.cfg.Cooldown) {
 			continue
@@ -65,6 +69,9 @@ func (wt *watch) advise(phase advisor.Phase, ev cellwatch.Event, now time.Time) 
 // Cells that end before live_after never get one.
 func (wt *watch) liveStatus(ev cellwatch.Event, now time.Time, final bool) {
 	rec := ev.Record
+	if !wt.place.Advise() {
+		return
+	}
 	line := wt.live[rec.MsgID]
 	if line == nil {
 		if final || now.Sub(rec.Requested) < wt.cfg.LiveAfter {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudline/cloudline/advisor"
 	"github.com/cloudline/cloudline/cellwatch"
+	"github.com/cloudline/cloudline/cloud"
 	"github.com/cloudline/cloudline/kernel"
 	"github.com/cloudline/cloudline/kernelspec"
 	"github.com/google/uuid"
@@ -21,12 +22,15 @@ const statusEvery = 2 * time.Second
 // advisor, and advice is injected into iopub (cellwatch releases a held
 // idle once the cell's CellEnd handlers have returned).
 type watch struct {
-	p    *kernel.Proxy
-	cfg  kernelspec.Config
-	w    *cellwatch.Watcher
-	log  *slog.Logger
-	stop context.CancelFunc
-	done chan struct{}
+	p   *kernel.Proxy
+	cfg kernelspec.Config
+	// place is where the kernel runs (cloud.Detect, at start): inside a
+	// cloud job nothing is posted, the history is still written.
+	place cloud.Place
+	w     *cellwatch.Watcher
+	log   *slog.Logger
+	stop  context.CancelFunc
+	done  chan struct{}
 
 	// Owned by the watcher goroutine (its handlers).
 	cool    advisor.Cooldown
@@ -50,16 +54,20 @@ func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) 
 		log.Warn("configuration: " + w)
 	}
 	notebook := os.Getenv("JPY_SESSION_NAME")
+	place := cloud.Detect(cloud.Env{})
+	log.Debug("where the kernel runs", "kind", place.Kind, "cloud", place.Cloud, "instance", place.Instance, "service", place.Service)
 	wt := &watch{
-		p:    p,
-		cfg:  cfg,
-		log:  log,
-		live: map[string]*liveLine{},
-		done: make(chan struct{}),
+		p:     p,
+		cfg:   cfg,
+		place: place,
+		log:   log,
+		live:  map[string]*liveLine{},
+		done:  make(chan struct{}),
 	}
 	wt.w = &cellwatch.Watcher{
 		Session:  uuid.NewString(),
 		Notebook: notebook,
+		Where:    cellwatch.Where{Kind: string(place.Kind), Cloud: place.Cloud, Instance: place.Instance},
 		Log:      log.With("part", "cellwatch"),
 		History:  cfg.History,
 		// A sensitive kernelspec's note belongs to the first cell.
