@@ -2,7 +2,9 @@
 #
 #   make lab     set up, then JupyterLab on examples/ (opens 02-long-training.ipynb)
 #   make test    set up, then every test (Go, integration, browser); stops at the first failure
-#   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec in .venv
+#   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec (and, once wired,
+#                the JupyterLab extension) in .venv
+#   make labextension  build the JupyterLab extension into labextension/dist/ (npm ci from its lockfile)
 #   make test-gateway  cloudline under Enterprise Gateway 3.3 (.venv-gateway), local and SSH modes
 #   make cloud-venv  .venv-cloud from requirements-cloud.txt: the clouds' client
 #                libraries that validate `cloudline job` output offline
@@ -26,7 +28,7 @@ CSTAMP := $(CVENV)/.requirements.stamp
 BIN    := bin/cloudline
 GO     ?= go
 
-.PHONY: all setup build kernelspec test test-gateway gateway-venv cloud-venv lab bench clean
+.PHONY: all setup build kernelspec labextension labextension-install test test-gateway gateway-venv cloud-venv lab bench clean
 
 all: setup
 
@@ -71,6 +73,36 @@ build:
 kernelspec: $(STAMP) build
 	@echo "==> kernelspec python3-cloudline into $(VENV)"
 	@$(BIN) install --sys-prefix --python $(CURDIR)/$(VPY)
+
+# The JupyterLab extension (labextension/): TypeScript built with
+# @jupyterlab/builder into labextension/dist/, a prebuilt extension
+# (package.json, static/, schemas/) that goes as is into
+# share/jupyter/labextensions/@cloudline/labextension of an environment.
+# Rebuilt only when its sources or the lockfile change.
+LABEXT       := labextension
+LABEXT_DIST  := $(LABEXT)/dist
+LABEXT_DEST  := $(VENV)/share/jupyter/labextensions/@cloudline/labextension
+LABEXT_SRC   := $(wildcard $(LABEXT)/src/*.ts $(LABEXT)/style/* $(LABEXT)/schema/*.json) \
+                $(LABEXT)/package.json $(LABEXT)/tsconfig.json
+LABEXT_NODE  := $(LABEXT)/node_modules/.package-lock.json
+
+$(LABEXT_NODE): $(LABEXT)/package-lock.json
+	@echo "==> npm ci in $(LABEXT)"
+	@cd $(LABEXT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(LABEXT_DIST)/package.json: $(LABEXT_NODE) $(LABEXT_SRC) $(STAMP)
+	@echo "==> build the JupyterLab extension into $(LABEXT_DIST)"
+	@rm -rf $(LABEXT)/lib $(LABEXT_DIST) $(LABEXT)/tsconfig.tsbuildinfo
+	@cd $(LABEXT) && npx tsc && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jupyter-builder build . >/dev/null
+
+labextension: $(LABEXT_DIST)/package.json
+
+$(LABEXT_DEST)/package.json: $(LABEXT_DIST)/package.json
+	@echo "==> JupyterLab extension into $(LABEXT_DEST)"
+	@rm -rf $(LABEXT_DEST) && mkdir -p $(LABEXT_DEST) && cp -R $(LABEXT_DIST)/. $(LABEXT_DEST)/
+
+labextension-install: $(LABEXT_DEST)/package.json
 
 # Each step prints a header; the first failure stops the run and the summary
 # names it.
@@ -127,4 +159,4 @@ bench: setup
 	fi
 
 clean:
-	rm -rf bin $(VENV) $(GW_VENV) $(CVENV)
+	rm -rf bin $(VENV) $(GW_VENV) $(CVENV) $(LABEXT)/lib $(LABEXT_DIST) $(LABEXT)/node_modules $(LABEXT)/tsconfig.tsbuildinfo

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,11 @@ func (p *Proxy) fromFrontend(ch Channel, s *sockets, to func() *zconn) func([][]
 			return
 		}
 		at := time.Now()
+		if p.Intercept != nil && ch == Shell && bytes.Contains(f.Header, []byte(`"comm_`)) {
+			if m := decode(&f, ch, FromFrontend, at); strings.HasPrefix(m.MsgType, "comm_") && p.Intercept(m) {
+				return
+			}
+		}
 		if err := to().send(frames); err != nil {
 			p.log.Warn("could not forward to wrapped kernel", "channel", ch.String(), "err", err)
 		}

@@ -39,6 +39,13 @@ type Proxy struct {
 	// Message.Time is when the message reached the proxy. Observe must not
 	// block and must not modify the message.
 	Observe func(*Message)
+	// Intercept is offered each verified shell message from the frontend
+	// whose msg_type starts with "comm_", before it is forwarded, on the
+	// peer's goroutine. It returns true to consume the message: it then
+	// never reaches the wrapped kernel and is not observed. It must not
+	// block or modify the message (its fields alias the frames). nil
+	// forwards everything.
+	Intercept func(*Message) bool
 	// HoldIdle is asked, when the kernel reports status idle for an
 	// execute_request, whether to hold that idle back: it returns nil to
 	// forward at once, or a channel closed when the caller has posted what

@@ -23,14 +23,18 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 			wt.advise(advisor.CellStart, ev, now)
 		}
 		wt.advise(advisor.Live, ev, now)
-		wt.liveStatus(ev, now, false)
+		if wt.comm.tick(rec, now) {
+			wt.liveStatus(ev, now, false)
+		}
 	case cellwatch.CellEnd:
 		phase := advisor.CellEnd
 		if rec.Status == cellwatch.StatusKernelDied {
 			phase = advisor.KernelDied
 		}
+		wt.postHeld(ev)
 		wt.advise(phase, ev, now)
 		wt.liveStatus(ev, now, true)
+		wt.comm.end(rec, now)
 		wt.cool.ForgetCell(rec.MsgID)
 		if rec.Notebook == wt.w.Notebook {
 			wt.past = append(wt.past, rec)
@@ -52,17 +56,38 @@ func (wt *watch) advise(phase advisor.Phase, ev cellwatch.Event, now time.Time) 
 		if !wt.cool.AllowCell(a.Rule, rec.Notebook, rec.MsgID, now, wt.cfg.Cooldown) {
 			continue
 		}
-		content := map[string]any{
-			"data":     map[string]string{"text/markdown": a.Markdown, "text/plain": a.Text},
-			"metadata": map[string]any{"cloudline": map[string]any{"rule": a.Rule, "checkpoint": a.Checkpoint, "evidence": a.Evidence}},
-		}
-		if err := wt.p.Inject(ev.Parent, "display_data", content, nil); err != nil {
-			wt.log.Warn("advice not posted", "rule", a.Rule, "err", err)
+		if wt.comm.hold(phase, rec, a, now) {
 			continue
 		}
-		wt.w.AddAdvice(rec.MsgID, a.Rule)
-		wt.log.Info("advice posted", "rule", a.Rule, "cell", rec.MsgID)
+		wt.post(ev, a)
 	}
+}
+
+// postHeld posts the advice held while the cell ran (see live.hold).
+func (wt *watch) postHeld(ev cellwatch.Event) {
+	for _, a := range wt.comm.takeHeld(ev.Record.MsgID) {
+		wt.post(ev, a)
+	}
+}
+
+// post injects one advice into the cell's output.
+func (wt *watch) post(ev cellwatch.Event, a advisor.Advice) {
+	rec := ev.Record
+	content := map[string]any{
+		"data": map[string]any{"text/markdown": a.Markdown, "text/plain": a.Text,
+			// The JupyterLab extension's form of the note (its renderer).
+			"application/vnd.cloudline.note+json": map[string]any{"v": 1, "cell": map[string]any{"line": rec.FirstLine},
+				"findings": []map[string]any{{"rule": a.Rule, "checkpoint": a.Checkpoint, "headline": a.Title,
+					"details": a.Markdown, "service": "", "docs_url": "", "silence": "rules_off=" + a.Rule}},
+				"status": nil}},
+		"metadata": map[string]any{"cloudline": map[string]any{"rule": a.Rule, "checkpoint": a.Checkpoint, "evidence": a.Evidence}},
+	}
+	if err := wt.p.Inject(ev.Parent, "display_data", content, nil); err != nil {
+		wt.log.Warn("advice not posted", "rule", a.Rule, "err", err)
+		return
+	}
+	wt.w.AddAdvice(rec.MsgID, a.Rule)
+	wt.log.Info("advice posted", "rule", a.Rule, "cell", rec.MsgID)
 }
 
 // liveStatus shows, refreshes or finishes a cell's live status line.

@@ -37,6 +37,7 @@ type watch struct {
 	past    []cellwatch.Record
 	started bool // the first cell has been seen (kernel-start advice)
 	live    map[string]*liveLine
+	comm    *live // the cloudline comm (see live.go)
 }
 
 // liveLine is a cell's status display.
@@ -74,6 +75,7 @@ func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) 
 		HoldFirst: cfg.Sensitive,
 		Handlers:  []cellwatch.Handler{wt.onEvent},
 	}
+	wt.comm = newLive(wt)
 	p.Observe = wt.w.Observe
 	p.HoldIdle = wt.w.HoldIdle
 	p.Started = wt.start
@@ -105,6 +107,10 @@ func (wt *watch) start(pid int) {
 	go func() {
 		defer close(wt.done)
 		wt.past = wt.readPast()
+		commDone := make(chan struct{})
+		wt.comm.remember(wt.past)
+		go func() { defer close(commDone); wt.comm.hub.Run(ctx) }()
+		defer func() { <-commDone }()
 		if err := wt.w.Run(ctx); err != nil {
 			wt.log.Warn("cellwatch stopped", "err", err)
 		}
