@@ -81,7 +81,7 @@ func newHub(t *testing.T, log *bytes.Buffer) (*Hub, *fakeIOPub) {
 	h := &Hub{
 		Inject: f.inject,
 		Kernel: func() (KernelStatus, error) {
-			return KernelStatus{RSS: 100, MemLimit: 1000, LimitSource: LimitCgroup}, nil
+			return KernelStatus{RSS: 100, MemLimit: 1000, LimitSource: cellwatch.LimitCgroup}, nil
 		},
 		Settings: Settings{MemoryFraction: 0.8, LiveAfter: time.Minute, TrainingTime: time.Hour},
 		Log:      slog.New(slog.NewTextHandler(log, nil)),

@@ -74,7 +74,7 @@ func gpuOf(g *cellwatch.GPU) *gpuMsg {
 type KernelStatus struct {
 	RSS         uint64         // the tree's resident memory
 	MemLimit    uint64         // the effective limit
-	LimitSource string         // "cgroup", "ram" or "MEM_LIMIT"
+	LimitSource string         // cellwatch.Machine.MemLimitSource: "cgroup", "ram", "MEM_LIMIT", ...
 	GPU         *cellwatch.GPU // nil = no GPU
 }
 

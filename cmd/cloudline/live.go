@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"time"
 
 	"github.com/cloudline/cloudline/advisor"
@@ -21,8 +20,7 @@ type live struct {
 
 func newLive(wt *watch) *live {
 	l := &live{deferred: map[string][]advisor.Advice{}, found: map[string][]livecomm.Finding{}}
-	dir, _ := os.Getwd()
-	tree := &livecomm.TreeReader{PID: wt.p.ChildPID, Dir: dir, GPU: cellwatch.FindNvidiaSMI()}
+	tree := &livecomm.TreeReader{PID: wt.p.ChildPID, GPU: cellwatch.FindNvidiaSMI()}
 	l.hub = &livecomm.Hub{
 		Inject: wt.p.Inject,
 		Kernel: tree.Read,

@@ -9,7 +9,9 @@ import { IKernelMsg } from './protocol';
 const SOURCES: { [source: string]: string } = {
   cgroup: "the container's cgroup memory.max",
   ram: "the machine's RAM (no lower limit)",
-  MEM_LIMIT: "JupyterHub's MEM_LIMIT"
+  MEM_LIMIT: "JupyterHub's MEM_LIMIT",
+  KERNEL_MEMORY: "Enterprise Gateway's KERNEL_MEMORY",
+  KERNEL_MEMORY_LIMIT: "Enterprise Gateway's KERNEL_MEMORY_LIMIT"
 };
 
 export class MemoryItem extends Widget {
