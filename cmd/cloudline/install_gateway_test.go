@@ -98,3 +98,33 @@ func TestInstallGatewayBadArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployKernelspec: the Kubernetes kernelspec in deploy/ is what
+// `cloudline install --gateway kubernetes --image cloudline/kernel-py:dev`
+// writes.
+func TestDeployKernelspec(t *testing.T) {
+	deployed, err := os.ReadFile(filepath.Join("..", "..", "deploy", "kubernetes", "kernels", "python3-cloudline-kubernetes", "kernel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newJupyterHome(t)
+	if code, _, stderr := cli(t, "install", "--gateway", "kubernetes", "--image", "cloudline/kernel-py:dev"); code != 0 {
+		t.Fatalf("status %d: %s", code, stderr)
+	}
+	installed, err := os.ReadFile(filepath.Join(h.userKernels(), "python3-cloudline-kubernetes", "kernel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What the gateway reads; the rest follows the wrapped spec.
+	type gatewayFields struct {
+		Argv        []string `json:"argv"`
+		DisplayName string   `json:"display_name"`
+		Metadata    struct {
+			ProcessProxy any `json:"process_proxy"`
+		} `json:"metadata"`
+	}
+	var a, b gatewayFields
+	if json.Unmarshal(deployed, &a) != nil || json.Unmarshal(installed, &b) != nil || !reflect.DeepEqual(a, b) {
+		t.Errorf("deploy/ kernel.json\n%s\ndiffers from what install writes\n%s", deployed, installed)
+	}
+}
