@@ -30,6 +30,7 @@ SSHD = "/usr/sbin/sshd"
 REMOTE = "127.0.0.2"
 # The settings the notes are checked against: a cell past 2 s is long
 # training; memory over 5 % of the limit is pressure (100 MiB of 2 GiB).
+CULL_IDLE = 8
 SETTINGS = ["training_time=2s", "live_after=1h", "memory_fraction=0.05", "cooldown=0"]
 
 
@@ -186,7 +187,10 @@ def gateway(env: Env, sshd: Sshd) -> Iterator[Gateway]:
     log = open(env.root / "gateway.log", "w")
     proc = subprocess.Popen(
         [str(GATEWAY_BIN / "jupyter-enterprisegateway"), "--ip=127.0.0.1", f"--port={port}", "--port_retries=0",
-         "--EnterpriseGatewayApp.allowed_kernels=['cl-local','cl-ssh']", "--log-level=DEBUG"],
+         "--EnterpriseGatewayApp.allowed_kernels=['cl-local','cl-ssh']", "--log-level=DEBUG",
+         # Idle culling: kernels without a client, idle for CULL_IDLE
+         # seconds, go (every test but the culling one keeps a client).
+         f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}", "--MappingKernelManager.cull_interval=1"],
         env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=env.root)
     url = f"http://127.0.0.1:{port}"
 
@@ -199,9 +203,7 @@ def gateway(env: Env, sshd: Sshd) -> Iterator[Gateway]:
             return False
 
     wait_until(up, 60, "the gateway to serve")
-    gw = Gateway(url)
-    gw.log = env.root / "gateway.log"
-    yield gw
+    yield Gateway(url)
     proc.terminate()
     try:
         proc.wait(timeout=30)
@@ -210,6 +212,3 @@ def gateway(env: Env, sshd: Sshd) -> Iterator[Gateway]:
         proc.wait()
     log.close()
 
-
-def gateway_log_tail(gw: Gateway, n: int = 4000) -> str:
-    return gw.log.read_text()[-n:]

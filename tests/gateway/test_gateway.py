@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REMOTE, gateway_log_tail, run, wait_until
+from conftest import CULL_IDLE, REMOTE, run, wait_until
 from gwclient import Kernel
 
 MODES = ["cl-local", "cl-ssh"]
@@ -129,6 +129,18 @@ def test_shutdown_leaves_nothing(kernel, gateway, env):
     # the history lands where the kernel ran (both "hosts" are this one)
     history = env.state / "cloudline" / "history.jsonl"
     assert history.exists() and "time.sleep(3)" in history.read_text(), "no history of the cells"
+
+
+def test_idle_kernel_culled(gateway):
+    """The gateway's idle culling ends an idle kernel nobody is connected
+    to, and its processes with it."""
+    k = gateway.start("cl-local", USER_ENV)
+    k.connect()
+    k.wait_ready()
+    procs = pids(k)
+    k.close_ws()
+    wait_until(lambda: not gateway.has_kernel(k.id), CULL_IDLE + 60, f"kernel {k.id} to be culled")
+    wait_until(lambda: all(gone(p) for p in procs), 30, f"culled kernel processes {procs} to exit")
 
 
 def test_bad_launcher_arguments_local(env):
