@@ -52,7 +52,7 @@ func (p *Proxy) Inject(parentHeader json.RawMessage, msgType string, content, me
 	}
 	topic := []byte("kernel." + *sess + "." + msgType)
 	frames := p.signer.Encode(Frames{Idents: [][]byte{topic}, Header: h, ParentHeader: parentHeader, Metadata: md, Content: c})
-	p.pub.Send(frames)
+	p.pub.post(frames)
 	return nil
 }
 
@@ -71,5 +71,5 @@ func (p *Proxy) welcome(s *subscriber, topic []byte) {
 	if len(id) == 0 {
 		id = []byte("iopub_welcome")
 	}
-	s.enqueue(p.signer.Encode(Frames{Idents: [][]byte{id}, Header: h, ParentHeader: []byte("{}"), Metadata: []byte("{}"), Content: c}))
+	s.enqueue(p.signer.Encode(Frames{Idents: [][]byte{id}, Header: h, ParentHeader: []byte("{}"), Metadata: []byte("{}"), Content: c}), s.pub.maxQueue*postSlack)
 }

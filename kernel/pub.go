@@ -20,18 +20,25 @@ import (
 // reports no subscriptions (ipykernel 7 greets each new subscriber with
 // iopub_welcome), and it cannot be flushed before exit (advice about a dead
 // kernel must reach the frontend). Each subscriber here has its own bounded
-// queue and writer; messages that overflow a queue are dropped for that
-// subscriber only, counted and logged, as libzmq does at its high-water mark.
+// queue and writer. When every subscriber is behind (its queue at the
+// bound), Send waits: the forwarding goroutine stops reading from the
+// wrapped kernel, whose own socket holds what comes next, as the plain
+// kernel's socket does for a frontend that reads slowly. Only a subscriber
+// behind while another keeps up loses messages (counted and logged), as a
+// libzmq PUB drops at one subscriber's high-water mark.
 type pubSocket struct {
 	ln          net.Listener
 	log         *slog.Logger
-	maxQueue    int                               // bytes queued per subscriber before dropping
+	maxQueue    int                               // bytes queued per subscriber before it counts as behind
 	onSubscribe func(s *subscriber, topic []byte) // called from the subscriber's reader; must not block
 
 	mu      sync.Mutex
+	room    *sync.Cond // on mu: a subscriber caught up, left or joined
 	subs    map[*subscriber]struct{}
 	closed  bool
 	wg      sync.WaitGroup
+	behind  atomic.Int32 // subscribers whose queue is at the bound
+	waiting atomic.Int32 // Sends waiting for room
 	dropped atomic.Uint64
 }
 
@@ -45,16 +52,22 @@ type subscriber struct {
 	queued int
 	raw    syscall.RawConn // for Send's inline writes; nil = always queue
 	busy   bool            // the writer holds a batch, or Send writes inline
+	behind bool            // queued reached the bound (counted in pub.behind)
 	topics [][]byte
 	closed bool
 }
 
-// defaultPubQueue bounds each subscriber's queue. It only fills for a peer
-// that reads slower than the kernel prints: a stalled one, or a frontend
-// starved of CPU (measured here: a jupyter_client frontend on a loaded
-// 2-core machine fell more than 64 MiB behind a cell printing 600 MB).
-// Together with the GC headroom it is what a stalled peer costs us.
+// defaultPubQueue is how much a subscriber may have queued before it
+// counts as behind. It only fills for a peer that reads slower than the
+// kernel prints: a stalled one, or a frontend starved of CPU (measured
+// here: a jupyter_client frontend on a loaded 2-core machine fell more than
+// 64 MiB behind a cell printing 600 MB). Together with the GC headroom it
+// is what a stalled peer costs us.
 const defaultPubQueue = 128 << 20
+
+// postSlack: our own messages (advice, status lines) never wait; they are
+// dropped only for a subscriber this many bounds behind.
+const postSlack = 2
 
 func listenPub(network, addr string, log *slog.Logger) (*pubSocket, error) {
 	ln, err := net.Listen(network, addr)
@@ -62,6 +75,7 @@ func listenPub(network, addr string, log *slog.Logger) (*pubSocket, error) {
 		return nil, err
 	}
 	p := &pubSocket{ln: ln, log: log, maxQueue: defaultPubQueue, subs: map[*subscriber]struct{}{}}
+	p.room = sync.NewCond(&p.mu)
 	p.wg.Add(1)
 	go p.acceptLoop()
 	return p, nil
@@ -89,18 +103,72 @@ func (p *pubSocket) acceptLoop() {
 }
 
 // Send queues frames for every subscriber whose subscription matches the
-// first frame. It never blocks on the network.
-func (p *pubSocket) Send(frames [][]byte) {
+// first frame. It never waits on the network, only for room: while every
+// matching subscriber is behind, it waits until one catches up or leaves
+// (or the socket closes). A subscriber behind while another keeps up has
+// the message dropped (counted and logged).
+func (p *pubSocket) Send(frames [][]byte) { p.send(frames, true) }
+
+// post is Send for our own messages: it never waits, and drops only for a
+// subscriber postSlack bounds behind.
+func (p *pubSocket) post(frames [][]byte) { p.send(frames, false) }
+
+func (p *pubSocket) send(frames [][]byte, wait bool) {
 	var topic []byte
 	if len(frames) > 0 {
 		topic = frames[0]
 	}
+	limit := p.maxQueue
+	if !wait {
+		limit *= postSlack
+	}
 	p.mu.Lock()
+	if wait && p.behind.Load() > 0 {
+		p.waitRoom(topic)
+	}
 	for s := range p.subs {
 		if s.matches(topic) {
-			s.enqueue(frames)
+			s.enqueue(frames, limit)
 		}
 	}
+	p.mu.Unlock()
+}
+
+// waitRoom waits, with mu held, while every subscriber of topic is behind.
+// waiting is raised before the check, so a writer that catches up after it
+// takes mu and wakes us (see caughtUp).
+func (p *pubSocket) waitRoom(topic []byte) {
+	p.waiting.Add(1)
+	for !p.closed && p.allBehind(topic) {
+		p.room.Wait()
+	}
+	p.waiting.Add(-1)
+}
+
+func (p *pubSocket) allBehind(topic []byte) bool {
+	n := 0
+	for s := range p.subs {
+		s.mu.Lock()
+		match, behind := s.matchesLocked(topic), s.behind
+		s.mu.Unlock()
+		if !match {
+			continue
+		}
+		if !behind {
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
+// wake tells waiting Sends that the subscribers changed; mu not held.
+func (p *pubSocket) wake() {
+	if p.waiting.Load() == 0 {
+		return
+	}
+	p.mu.Lock()
+	p.room.Broadcast()
 	p.mu.Unlock()
 }
 
@@ -150,6 +218,7 @@ func (p *pubSocket) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.room.Broadcast()
 	subs := make([]*subscriber, 0, len(p.subs))
 	for s := range p.subs {
 		subs = append(subs, s)
@@ -178,6 +247,7 @@ func (s *subscriber) serve() {
 		return
 	}
 	p.subs[s] = struct{}{}
+	p.room.Broadcast() // a new subscriber is not behind
 	p.wg.Add(1)
 	p.mu.Unlock()
 	go s.writeLoop()
@@ -280,6 +350,10 @@ func (s *subscriber) ping(data []byte) {
 func (s *subscriber) matches(topic []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.matchesLocked(topic)
+}
+
+func (s *subscriber) matchesLocked(topic []byte) bool {
 	for _, t := range s.topics {
 		if bytes.HasPrefix(topic, t) {
 			return true

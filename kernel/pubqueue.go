@@ -22,8 +22,9 @@ type outMsg struct {
 const inlineMax = 64 << 10
 
 // enqueue adds a message to the subscriber's queue, dropping it (counted)
-// when the queue is over its byte bound.
-func (s *subscriber) enqueue(frames [][]byte) {
+// when limit bytes are already queued. A queue reaching the bound marks the
+// subscriber behind (Send then waits, unless another keeps up).
+func (s *subscriber) enqueue(frames [][]byte, limit int) {
 	size := 0
 	for _, f := range frames {
 		size += len(f)
@@ -39,7 +40,7 @@ func (s *subscriber) enqueue(frames [][]byte) {
 		s.writeInline(frames)
 		return
 	}
-	if s.queued > 0 && s.queued+size > s.pub.maxQueue {
+	if s.queued > 0 && s.queued >= limit {
 		s.mu.Unlock()
 		if n := s.pub.dropped.Add(1); n == 1 || n%1000 == 0 {
 			s.pub.log.Warn("iopub subscriber is not reading: dropping messages for it",
@@ -49,8 +50,29 @@ func (s *subscriber) enqueue(frames [][]byte) {
 	}
 	s.queue = append(s.queue, outMsg{frames: frames})
 	s.queued += size
+	s.checkBehind()
 	s.mu.Unlock()
 	s.cond.Signal()
+}
+
+// checkBehind marks the subscriber behind once its queue reaches the
+// bound; mu held.
+func (s *subscriber) checkBehind() {
+	if !s.behind && s.queued >= s.pub.maxQueue {
+		s.behind = true
+		s.pub.behind.Add(1)
+	}
+}
+
+// caughtUp clears behind, with mu held; it reports whether it was set (the
+// caller then wakes waiting Sends, after releasing mu).
+func (s *subscriber) caughtUp() bool {
+	if !s.behind {
+		return false
+	}
+	s.behind = false
+	s.pub.behind.Add(-1)
+	return true
 }
 
 // writeInline writes a message while the subscriber is marked busy, and
@@ -83,6 +105,7 @@ func (s *subscriber) writeInline(frames [][]byte) {
 		// Ahead of whatever was queued meanwhile.
 		s.queue = append([]outMsg{{raw: rest}}, s.queue...)
 		s.queued += len(rest)
+		s.checkBehind()
 	}
 	pending := len(s.queue) > 0
 	s.mu.Unlock()
@@ -117,7 +140,11 @@ func (s *subscriber) writeLoop() {
 		s.queue = nil
 		s.queued = 0
 		s.busy = true
+		woke := s.caughtUp()
 		s.mu.Unlock()
+		if woke {
+			s.pub.wake()
+		}
 
 		var bufs net.Buffers
 		for _, m := range batch {
@@ -153,12 +180,14 @@ func (s *subscriber) close() {
 	}
 	s.closed = true
 	s.queue = nil
+	s.caughtUp()
 	s.mu.Unlock()
 	s.cond.Broadcast()
 	_ = s.conn.Close()
 	p := s.pub
 	p.mu.Lock()
 	delete(p.subs, s)
+	p.room.Broadcast()
 	p.mu.Unlock()
 }
 
