@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-zeromq/zmq4"
 	"github.com/google/uuid"
 )
 
@@ -155,20 +154,36 @@ func (p *Proxy) hold(done <-chan struct{}) {
 	}
 }
 
-// heartbeat echoes pings while we run; we exit when the wrapped kernel
-// does, so a live heartbeat means a live kernel.
-func heartbeat(rep zmq4.Socket) {
+// The heartbeat is passed through: a frontend's ping, its routing identity
+// first, goes to the wrapped kernel's heartbeat socket (a ROUTER echoing
+// whatever it gets) on our DEALER, and the echo comes back with that
+// identity first. So the heartbeat stops when the kernel does (SIGSTOP, a
+// kernel hung in C code holding its heartbeat thread), as the plain
+// kernel's does: clients such as jupyter console rely on it.
+
+// heartbeatToKernel returns the heartbeat router's handler.
+func (p *Proxy) heartbeatToKernel(s *sockets) func([][]byte) {
+	return func(frames [][]byte) {
+		select {
+		case <-s.kernelUp: // pings before the kernel is up wait here
+		case <-s.stopping:
+			return
+		}
+		if err := s.kHB.send(frames); err != nil {
+			p.log.Debug("could not forward a heartbeat", "err", err)
+		}
+	}
+}
+
+// heartbeatToFrontend routes the wrapped kernel's echoes back to their
+// peers until its connection ends.
+func heartbeatToFrontend(from *zconn, to *router) {
 	for {
-		msg, err := rep.Recv()
+		frames, err := from.recv()
 		if err != nil {
 			return
 		}
-		if msg.Type == zmq4.CmdMsg {
-			continue
-		}
-		if err := rep.Send(msg); err != nil {
-			return
-		}
+		_ = to.send(frames)
 	}
 }
 

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -74,9 +73,8 @@ type Proxy struct {
 
 // sockets groups the sockets of both sides.
 type sockets struct {
-	feShell, feControl, feStdin      *router
-	feHB                             zmq4.Socket
-	kShell, kControl, kStdin, kIOPub *zconn
+	feShell, feControl, feStdin, feHB     *router
+	kShell, kControl, kStdin, kIOPub, kHB *zconn
 	kernelUp                         chan struct{} // closed once the k* are set
 	stopping                         chan struct{} // closed when Run winds down
 }
@@ -144,7 +142,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 	start(fromKernel(func() { p.kernelToFrontend(Control, s.kControl, s.feControl) }))
 	start(fromKernel(func() { p.kernelToFrontend(Stdin, s.kStdin, s.feStdin) }))
 	start(fromKernel(func() { p.iopubToFrontend(s.kIOPub) }))
-	start(func() { heartbeat(s.feHB) })
+	start(func() { heartbeatToFrontend(s.kHB, s.feHB) })
 
 	select {
 	case <-c.done:
@@ -236,6 +234,7 @@ func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 		{"shell", Shell, fe.ShellPort, &s.feShell, func() *zconn { return s.kShell }},
 		{"control", Control, fe.ControlPort, &s.feControl, func() *zconn { return s.kControl }},
 		{"stdin", Stdin, fe.StdinPort, &s.feStdin, func() *zconn { return s.kStdin }},
+		{"hb", Heartbeat, fe.HBPort, &s.feHB, nil},
 	}
 	for _, b := range routers {
 		network, addr := fe.NetAddr(b.port)
@@ -243,11 +242,11 @@ func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 		if err != nil {
 			return fmt.Errorf("bind %s socket %s: %w", b.name, fe.Endpoint(b.port), err)
 		}
-		*b.r = newRouter(ln, p.log, p.fromFrontend(b.ch, s, b.to))
-	}
-	s.feHB = zmq4.NewRep(withGuardLog(ctx, p.log), zmq4.WithLogger(discardLogger()))
-	if err := s.feHB.Listen(guardedEndpoint(fe.Endpoint(fe.HBPort))); err != nil {
-		return fmt.Errorf("bind hb socket %s: %w", fe.Endpoint(fe.HBPort), errors.Unwrap(err))
+		handle := p.heartbeatToKernel(s)
+		if b.to != nil {
+			handle = p.fromFrontend(b.ch, s, b.to)
+		}
+		*b.r = newRouter(ln, p.log, handle)
 	}
 	network, addr := fe.NetAddr(fe.IOPubPort)
 	pub, err := listenPub(network, addr, p.log)
@@ -273,6 +272,7 @@ func (p *Proxy) dialKernel(ctx context.Context, s *sockets, k ConnectionInfo) er
 	}{
 		{"shell", k.ShellPort, zmq4.Dealer, id, &s.kShell}, {"control", k.ControlPort, zmq4.Dealer, "", &s.kControl},
 		{"stdin", k.StdinPort, zmq4.Dealer, id, &s.kStdin}, {"iopub", k.IOPubPort, zmq4.Sub, "", &s.kIOPub},
+		{"hb", k.HBPort, zmq4.Dealer, "", &s.kHB},
 	}
 	for _, d := range dials {
 		network, addr := k.NetAddr(d.port)
@@ -297,17 +297,14 @@ func (s *sockets) closeAll() {
 	default:
 		close(s.stopping)
 	}
-	for _, c := range []*zconn{s.kShell, s.kControl, s.kStdin, s.kIOPub} {
+	for _, c := range []*zconn{s.kShell, s.kControl, s.kStdin, s.kIOPub, s.kHB} {
 		if c != nil {
 			c.close()
 		}
 	}
-	for _, r := range []*router{s.feShell, s.feControl, s.feStdin} {
+	for _, r := range []*router{s.feShell, s.feControl, s.feStdin, s.feHB} {
 		if r != nil {
 			r.close()
 		}
-	}
-	if s.feHB != nil {
-		_ = s.feHB.Close()
 	}
 }

@@ -5,20 +5,24 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/go-zeromq/zmq4"
 	"github.com/google/uuid"
 )
 
-// router is a frontend-facing ROUTER socket (shell, control, stdin) over
-// zconns: each peer has its own reader goroutine, which hands every message,
-// its routing identity first, to handle; send routes a message by its first
-// frame. Handshakes run on the peer's goroutine, so a silent peer delays
-// nobody else.
+// router is a frontend-facing ROUTER socket (shell, control, stdin,
+// heartbeat) over zconns: each peer has its own reader goroutine, which
+// hands every message, its routing identity first, to handle; send routes a
+// message by its first frame into that peer's own bounded queue
+// (peerqueue.go), so a peer that stops reading harms only itself.
+// Handshakes run on the peer's goroutine, so a silent peer delays nobody
+// else.
 type router struct {
-	ln     net.Listener // guarded: frame limit and handshake deadline
-	log    *slog.Logger
-	handle func(frames [][]byte) // on the peer's goroutine; must not keep frames past the call
+	ln       net.Listener // guarded: frame limit and handshake deadline
+	log      *slog.Logger
+	handle   func(frames [][]byte) // on the peer's goroutine; must not keep frames past the call
+	logEvery time.Duration         // how often a peer's blocked write is logged (guarded by mu)
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{} // every accepted connection, handshaken or not
@@ -31,7 +35,8 @@ type router struct {
 const peerIdentity = "Identity"
 
 func newRouter(ln net.Listener, log *slog.Logger, handle func([][]byte)) *router {
-	r := &router{ln: ln, log: log, handle: handle, conns: map[net.Conn]struct{}{}, peers: map[*zconn]struct{}{}}
+	r := &router{ln: ln, log: log, handle: handle, logEvery: blockedLogEvery,
+		conns: map[net.Conn]struct{}{}, peers: map[*zconn]struct{}{}}
 	r.wg.Add(1)
 	go r.acceptLoop()
 	return r
@@ -84,12 +89,16 @@ func (r *router) peerLoop(nc net.Conn) {
 		r.mu.Unlock()
 		return
 	}
+	c.q = newPeerQueue(c, r.log, r.logEvery)
 	r.peers[c] = struct{}{}
+	r.wg.Add(1)
 	r.mu.Unlock()
+	go r.peerWriter(c.q)
 	defer func() {
 		r.mu.Lock()
 		delete(r.peers, c)
 		r.mu.Unlock()
+		c.q.close()
 	}()
 	for {
 		frames, err := c.recvAfter(c.id)
@@ -98,6 +107,12 @@ func (r *router) peerLoop(nc net.Conn) {
 		}
 		r.handle(frames)
 	}
+}
+
+// peerWriter drains one peer's queue until the peer is gone.
+func (r *router) peerWriter(q *peerQueue) {
+	defer r.wg.Done()
+	q.writeLoop()
 }
 
 // send writes frames[1:] to the peers whose identity is frames[0]; a

@@ -107,3 +107,92 @@ func TestRouterSendByIdentity(t *testing.T) {
 		t.Errorf("b got %q, %v; want to-b (nothing for the unknown identity first)", f, err)
 	}
 }
+
+// A peer that stops reading fills only its own queue: sends to it never
+// block, another peer keeps getting its messages, the overflow is dropped
+// for the stalled peer (counted, logged) and its write, blocked, is logged
+// while it lasts. What was queued reaches it, in order, once it reads.
+func TestRouterStalledPeerHarmsOnlyItself(t *testing.T) {
+	checkNoLeaks(t)
+	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logRecorder{logStore: &logStore{}}
+	r := newRouter(ln, slog.New(logs), func([][]byte) {})
+	r.mu.Lock()
+	r.logEvery = 20 * time.Millisecond
+	r.mu.Unlock()
+	defer r.close()
+	// (No tiny receive buffer: on loopback it stalls TCP itself, the
+	// window never reopening by a full segment.)
+	dial := func(id string) *zconn {
+		t.Helper()
+		nc, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := openZMTP(nc, zmq4.Dealer, id, false, MaxFrame)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.close)
+		return c
+	}
+	slow, fast := dial("slow"), dial("fast")
+	for _, c := range []*zconn{slow, fast} {
+		if err := c.send([][]byte{[]byte("hello")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pollUntil(t, "both peers registered", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.peers) == 2
+	})
+	const n = 100
+	big := make([]byte, 1<<20) // 100 MB in all: past the per-peer byte bound
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for i := range n {
+			body := append([]byte{byte(i)}, big...)
+			_ = r.send([][]byte{[]byte("slow"), body})
+		}
+	}()
+	select {
+	case <-sent:
+	case <-time.After(waitLimit):
+		t.Fatal("sends to a peer that does not read blocked")
+	}
+	if err := r.send([][]byte{[]byte("fast"), []byte("reply")}); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := fast.recv(); err != nil || len(f) != 1 || string(f[0]) != "reply" {
+		t.Fatalf("fast peer got %q, %v", f, err)
+	}
+	pollUntil(t, "the blocked peer logged", func() bool { return logs.count("its messages wait") > 0 })
+	if logs.count("dropping messages for it") == 0 {
+		t.Error("no log line about messages dropped for the stalled peer")
+	}
+	var dropped uint64
+	r.mu.Lock()
+	for c := range r.peers {
+		if string(c.id) == "slow" {
+			c.q.mu.Lock()
+			dropped = c.q.dropped
+			c.q.mu.Unlock()
+		}
+	}
+	r.mu.Unlock()
+	if dropped == 0 || dropped >= n {
+		t.Fatalf("dropped %d of %d for the stalled peer; want the overflow only", dropped, n)
+	}
+	_ = slow.nc.SetReadDeadline(time.Now().Add(waitLimit))
+	for i := range n - int(dropped) { // what was queued arrives, in order
+		f, err := slow.recv()
+		if err != nil || len(f) != 1 || f[0][0] != byte(i) {
+			t.Fatalf("stalled peer's message %d: %v", i, err)
+		}
+	}
+}

@@ -38,6 +38,7 @@ type zconn struct {
 	hdr   [9]byte    // recv's frame header scratch
 	wmu   sync.Mutex // one message at a time on the wire; guards wbuf
 	wbuf  []byte     // the message being written
+	q     *peerQueue // router peers: sends go through the peer's queue (which then owns wbuf)
 }
 
 // maxKeptWriteBuf bounds the write buffer a zconn keeps between messages.
@@ -99,8 +100,12 @@ func (c *zconn) recvAfter(prefix ...[]byte) ([][]byte, error) {
 	}
 }
 
-// send writes one message.
+// send writes one message; through a peer queue it never blocks.
 func (c *zconn) send(frames [][]byte) error {
+	if c.q != nil {
+		c.q.send(frames)
+		return nil
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.write(appendMessage(c.wbuf[:0], frames))
@@ -108,6 +113,10 @@ func (c *zconn) send(frames [][]byte) error {
 
 // sendCmd writes one command.
 func (c *zconn) sendCmd(body []byte) error {
+	if c.q != nil {
+		c.q.sendCmd(body)
+		return nil
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	return c.write(appendFrame(c.wbuf[:0], body, flagCommand))
