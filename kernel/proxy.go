@@ -75,8 +75,8 @@ type Proxy struct {
 type sockets struct {
 	feShell, feControl, feStdin, feHB     *router
 	kShell, kControl, kStdin, kIOPub, kHB *zconn
-	kernelUp                         chan struct{} // closed once the k* are set
-	stopping                         chan struct{} // closed when Run winds down
+	kernelUp                              chan struct{} // closed once the k* are set
+	stopping                              chan struct{} // closed when Run winds down
 }
 
 // Run binds the frontend sockets, starts the wrapped kernel and forwards
