@@ -82,6 +82,7 @@ type finding struct {
 	measured func(s style) string   // one or two sentences: numbers, units, the cell
 	details  func(s style) []string // optional bullet lines
 	todo     func(v vendor) string  // overrides the rule's todo when set
+	why      string                 // overrides the rule's why when set
 	evidence map[string]any
 }
 

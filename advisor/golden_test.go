@@ -60,7 +60,12 @@ func goldenCases() []goldenCase {
 		}))},
 		{RuleKernelDied, RuleKernelDied, died("SIGKILL", 15*gib+600*mib)},
 		{RuleKernelDied + "-crash", RuleKernelDied, died("11", 3*gib)},
-		{RuleKernelDied + "-unknown", RuleKernelDied, died("", 0)},
+		{RuleKernelDied + "-unknown", RuleKernelDied, died("SIGTERM", 0)},
+		{RuleKernelDied + "-exit", RuleKernelDied, func() Input {
+			in := died("", 0)
+			in.Record.ExitCode = 3
+			return in
+		}()},
 		{RuleDiskSpace, RuleDiskSpace, end(with(ended(4*time.Minute), func(r *cellwatch.Record) {
 			r.FirstLine = `df.to_parquet("features/")`
 			r.Machine.DiskFree, r.WriteBytes = 18*gib, 11*gib

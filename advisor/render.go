@@ -63,6 +63,10 @@ func (s style) cell(firstLine string) string {
 // render lays a finding out as advice: a heading line, what was measured,
 // why it matters, what to do, and an optional details section.
 func render(r *rule, f finding, v vendor) Advice {
+	why := r.why
+	if f.why != "" {
+		why = f.why
+	}
 	todo := r.todo
 	if f.todo != nil {
 		todo = f.todo
@@ -72,8 +76,8 @@ func render(r *rule, f finding, v vendor) Advice {
 		Rule:       r.id,
 		Checkpoint: r.checkpoint,
 		Title:      f.title,
-		Markdown:   renderMarkdown(f, r.why, next),
-		Text:       renderText(f, r.why, next),
+		Markdown:   renderMarkdown(f, why, next),
+		Text:       renderText(f, why, next),
 		Evidence:   f.evidence,
 	}
 }

@@ -10,6 +10,8 @@ const (
 	whyMemory = "Compute checkpoint: when the data no longer fits in memory, local work slows to a crawl or the kernel is killed; cloud machines are sized to the data."
 
 	whyDied = "Compute checkpoint: a kernel that dies under the workload loses the session's work; work that outgrows this machine belongs on cloud compute sized to it."
+	// whyExited: nothing killed the kernel, so there is no alarm to raise.
+	whyExited = "Compute checkpoint: nothing here says the work outgrew this machine; nothing killed the kernel, the code or a library it called ended the process (os._exit, a library's exit)."
 
 	// swapGrowthFloor is how much swap must grow during a cell to count.
 	swapGrowthFloor = 64 << 20
@@ -67,6 +69,7 @@ var memoryPressureRule = rule{
 const (
 	causeOOM     = "out-of-memory"
 	causeCrash   = "crash"
+	causeExit    = "exit" // a deliberate exit: no signal, memory not near the limit
 	causeUnknown = "unknown"
 )
 
@@ -88,11 +91,13 @@ var kernelDiedRule = rule{
 			cause, title = causeOOM, "The kernel died, most likely out of memory"
 		case sig == "SIGSEGV" || sig == "SIGABRT" || sig == "SIGBUS":
 			cause, title = causeCrash, "The kernel crashed ("+sig+")"
+		case sig == "":
+			cause, title = causeExit, fmt.Sprintf("The kernel exited with status %d", rec.ExitCode)
 		}
 		f := finding{
 			title: title,
 			measured: func(s style) string {
-				how := "exited"
+				how := fmt.Sprintf("exited with status %s", s.strong(strconv.Itoa(rec.ExitCode)))
 				if sig != "" {
 					how = "was killed by " + s.strong(sig)
 				}
@@ -110,6 +115,7 @@ var kernelDiedRule = rule{
 					}
 				case causeCrash:
 					msg += " The likely cause is a crash in native code (a library bug or a corrupt input)."
+				case causeExit:
 				default:
 					msg += " The cause is unknown."
 				}
@@ -117,8 +123,12 @@ var kernelDiedRule = rule{
 			},
 			evidence: map[string]any{
 				"peak_rss_bytes": peak, "mem_limit_bytes": m.MemLimit, "signal": sig,
-				"cause": cause, "wall_s": seconds(rec.Wall),
+				"cause": cause, "wall_s": seconds(rec.Wall), "exit_code": rec.ExitCode,
 			},
+		}
+		if cause == causeExit {
+			f.why = whyExited
+			f.todo = func(vendor) string { return "Restart the kernel to go on." }
 		}
 		if cause == causeOOM {
 			f.todo = func(v vendor) string {

@@ -45,7 +45,7 @@ func TestKernelDiedCause(t *testing.T) {
 		{"segfault", "SIGSEGV", 2 * gib, causeCrash},
 		{"abort", "6", 2 * gib, causeCrash},
 		{"terminated", "SIGTERM", 2 * gib, causeUnknown},
-		{"nothing known", "", 0, causeUnknown},
+		{"exited by itself", "", 0, causeExit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

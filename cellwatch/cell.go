@@ -368,9 +368,12 @@ func (w *Watcher) endReplied(next *cell) {
 }
 
 // kernelDied ends every running cell, oldest first.
-func (w *Watcher) kernelDied(signal string) {
+func (w *Watcher) kernelDied(signal string, code int) {
 	now := w.run.now()
 	for _, c := range w.sortedCells() {
+		if signal == "" {
+			c.rec.ExitCode = code
+		}
 		w.cellEnded(c, now, StatusKernelDied, signal)
 	}
 }

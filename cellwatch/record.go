@@ -99,8 +99,9 @@ type Record struct {
 	CPUSaturated time.Duration `json:"-"` // time all cores were busy
 	GPUSaturated time.Duration `json:"-"` // time the GPU was saturated
 	SwapGrowth   uint64        `json:"swap_growth_bytes"`
-	OtherBusy    int           `json:"other_busy_kernels"` // other cloudline kernels busy meanwhile (max seen)
-	Signal       string        `json:"signal,omitempty"`   // for kernel-died: the signal that killed the child
+	OtherBusy    int           `json:"other_busy_kernels"`  // other cloudline kernels busy meanwhile (max seen)
+	Signal       string        `json:"signal,omitempty"`    // for kernel-died: the signal that killed the child
+	ExitCode     int           `json:"exit_code,omitempty"` // for kernel-died without a signal: the child's exit status
 
 	Machine Machine  `json:"machine"`
 	Where   Where    `json:"where,omitzero"`   // Watcher.Where

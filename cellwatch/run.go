@@ -273,7 +273,7 @@ func (w *Watcher) drain() {
 		it := batch[i]
 		switch {
 		case it.died != nil:
-			w.kernelDied(it.died.signal)
+			w.kernelDied(it.died.signal, it.died.code)
 			close(it.died.done)
 		case it.r != nil:
 			w.useReading(it.r)

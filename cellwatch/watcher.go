@@ -156,6 +156,7 @@ type item struct {
 
 type diedNotice struct {
 	signal string
+	code   int
 	done   chan struct{}
 }
 
@@ -331,15 +332,15 @@ func (w *Watcher) Sync(timeout time.Duration) bool {
 }
 
 // ChildExited reports that the wrapped kernel died (sig: the signal name,
-// "" for a plain exit). Messages observed before are handled first; then
+// "" for a plain exit, whose status is code). Messages observed before are handled first; then
 // every running cell ends with StatusKernelDied, its CellEnd emitted before
 // ChildExited returns. Without a running Run it returns at once.
-func (w *Watcher) ChildExited(sig string) {
+func (w *Watcher) ChildExited(sig string, code int) {
 	w.init()
 	if !w.started.Load() {
 		return
 	}
-	n := &diedNotice{signal: sig, done: make(chan struct{})}
+	n := &diedNotice{signal: sig, code: code, done: make(chan struct{})}
 	w.mu.Lock()
 	w.observed++
 	w.queue = append(w.queue, item{seq: w.observed, died: n})

@@ -88,12 +88,12 @@ func TestWatcherChildExited(t *testing.T) {
 	h := startWatcher(t, nil)
 	h.feed(t, execRequest(t, "m", "while True: pass", false, 0), iopub(t, "m", "execute_input", map[string]any{}, time.Millisecond))
 	h.fs.update(func(f *fakeSampler) { delete(f.procs, 10) })
-	h.w.ChildExited("SIGKILL")
+	h.w.ChildExited("SIGKILL", 137)
 	r, ok := h.ev.last(CellEnd)
 	if !ok || r.Status != StatusKernelDied || r.Signal != "SIGKILL" || r.MsgID != "m" {
 		t.Fatalf("after ChildExited: ended %v, record %+v", ok, r)
 	}
-	h.w.ChildExited("SIGKILL") // nothing runs any more: no second end
+	h.w.ChildExited("SIGKILL", 137) // nothing runs any more: no second end
 	if got := h.ev.kinds(); !slices.Equal(got, []EventKind{CellStart, CellEnd}) {
 		t.Errorf("events %v", got)
 	}

@@ -173,9 +173,14 @@ func (c *child) signal(sig os.Signal) {
 
 func (c *child) kill() { c.signal(syscall.SIGKILL) }
 
-// stop asks the child to end with SIGTERM, then kills it after grace.
+// stop asks the child to end with SIGTERM and waits for it; with a grace
+// above 0 it kills it after that.
 func (c *child) stop(grace time.Duration) {
 	c.signal(syscall.SIGTERM)
+	if grace <= 0 {
+		<-c.done
+		return
+	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,6 +228,8 @@ func (k *fakeKernel) execute(req Frames, _ header) {
 	switch {
 	case c.Code == "crash":
 		os.Exit(3)
+	case c.Code == "ignore sigterm":
+		signal.Ignore(syscall.SIGTERM)
 	case c.Code == "hang":
 		<-k.interrupt
 		reply = map[string]any{"status": "error", "execution_count": k.count, "ename": "KeyboardInterrupt", "evalue": "", "traceback": []string{}}

@@ -228,3 +228,28 @@ func TestProxyChildKilled(t *testing.T) {
 	}
 	assertGone(t, h)
 }
+
+// Told to stop, the proxy forwards SIGTERM and leaves escalation to the
+// client: a wrapped kernel that ignores SIGTERM keeps running (Run does not
+// return) until something kills it, here Kill.
+func TestProxyCancelDoesNotEscalate(t *testing.T) {
+	h := startProxy(t, frontendInfo(t, "ipc"), nil)
+	c := dialClient(t, h.ci)
+	id, _ := c.execute("ignore sigterm")
+	c.idle(id)
+	h.stopped.Do(h.cancel)
+	// A negative check: Run returning within this window would mean it
+	// killed the kernel itself (it used to after 2 s); slowness cannot fail it.
+	select {
+	case r := <-h.done:
+		h.done <- r
+		t.Fatalf("Run returned %+v while the kernel ignored SIGTERM", r.exit)
+	case <-time.After(2500 * time.Millisecond):
+	}
+	h.p.Kill()
+	r := h.wait()
+	if r.exit.Signal != "SIGKILL" {
+		t.Errorf("exit = %+v, want SIGKILL (from Kill)", r.exit)
+	}
+	assertGone(t, h)
+}

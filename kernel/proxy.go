@@ -59,12 +59,17 @@ type Proxy struct {
 	// chance to Inject.
 	ChildExited func(ExitInfo)
 	// ShutdownGrace bounds how long the wrapped kernel gets to exit after
-	// we are told to stop (default 2s).
+	// ctx ends (it is sent SIGTERM at once) before it is killed. 0 (the
+	// default) waits for it: escalation is the client's (jupyter_client
+	// SIGKILLs the process group after its own shutdown_wait_time), and if
+	// the client kills us, the wrapped kernel dies with us
+	// (PR_SET_PDEATHSIG). Kill ends it at any time.
 	ShutdownGrace time.Duration
 
 	signer     *Signer
 	log        *slog.Logger
 	child      *child
+	running    atomic.Pointer[child] // child, for Kill from other goroutines
 	pub        *pubSocket
 	session    atomic.Pointer[string] // the wrapped kernel's session id
 	shutdown   atomic.Bool            // the frontend sent shutdown_request
@@ -112,6 +117,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 		return ExitInfo{}, err
 	}
 	p.child = c
+	p.running.Store(c)
 	defer c.cleanup()
 
 	if err := p.dialKernel(ctx, &s, c.conn); err != nil {
@@ -147,8 +153,8 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 	select {
 	case <-c.done:
 	case <-ctx.Done():
-		p.log.Info("stopping wrapped kernel")
-		c.stop(p.grace())
+		p.log.Debug("stopping wrapped kernel")
+		c.stop(p.ShutdownGrace)
 	}
 	// The kernel's sockets close with it; let its last messages through.
 	drain := time.NewTimer(500 * time.Millisecond)
@@ -178,11 +184,12 @@ drained:
 	return exit, nil
 }
 
-func (p *Proxy) grace() time.Duration {
-	if p.ShutdownGrace > 0 {
-		return p.ShutdownGrace
+// Kill sends SIGKILL to the wrapped kernel, if it runs. It is safe to call
+// from any goroutine, at any time.
+func (p *Proxy) Kill() {
+	if c := p.running.Load(); c != nil {
+		c.kill()
 	}
-	return 2 * time.Second
 }
 
 func (p *Proxy) idleHold() time.Duration {

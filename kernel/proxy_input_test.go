@@ -61,14 +61,20 @@ func TestProxyDropsBadMessages(t *testing.T) {
 	if n := h.logs.count("dropped message from frontend"); n != len(bad)+1 {
 		t.Errorf("%d drop log lines, want %d:\n%s", n, len(bad)+1, h.logs)
 	}
-	requests := 0
-	for _, r := range h.obs.snapshot() {
-		if r.m.Direction == FromFrontend {
-			requests++
+	// A request is observed after it is forwarded, so its reply may come
+	// first: wait for the third observation, then check there is no fourth.
+	requests := func() int {
+		n := 0
+		for _, r := range h.obs.snapshot() {
+			if r.m.Direction == FromFrontend {
+				n++
+			}
 		}
+		return n
 	}
-	if requests != 3 {
-		t.Errorf("observer saw %d frontend messages, want the 3 good ones", requests)
+	pollUntil(t, "the observer to see the 3 good requests", func() bool { return requests() >= 3 })
+	if n := requests(); n != 3 {
+		t.Errorf("observer saw %d frontend messages, want the 3 good ones", n)
 	}
 	for _, line := range strings.Split(h.logs.String(), "\n") {
 		if strings.Contains(line, "tampered") {

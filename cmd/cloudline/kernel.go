@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cloudline/cloudline/kernel"
 )
@@ -45,12 +46,15 @@ func parseKernelArgs(args []string, stderr io.Writer) (kernelArgs, error) {
 	return ka, nil
 }
 
-// newLogger logs to stderr, which Jupyter servers keep in their log.
+// newLogger logs to stderr, which Jupyter servers keep in their log and
+// nbclient, papermill, `jupyter execute` and consoles show the user (and
+// nbclient's own tests require empty on a clean run): warnings only by
+// default, and normal lifecycle events are not warnings.
 // CLOUDLINE_LOG_LEVEL (debug, info, warn, error) sets the level.
 func newLogger(stderr io.Writer) *slog.Logger {
-	var level slog.Level
+	level := slog.LevelWarn
 	if err := level.UnmarshalText([]byte(os.Getenv("CLOUDLINE_LOG_LEVEL"))); err != nil {
-		level = slog.LevelInfo
+		level = slog.LevelWarn
 	}
 	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})).With("component", "cloudline")
 }
@@ -95,12 +99,23 @@ func serveKernel(ctx context.Context, cmd string, ci kernel.ConnectionInfo, ka k
 	// wrapped kernel, in the same group, gets SIGINT directly, so we only
 	// swallow ours. SIGTERM and SIGHUP stop the kernel cleanly.
 	// (Ignoring SIGINT instead would be inherited by the wrapped kernel,
-	// and Python then never raises KeyboardInterrupt.)
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT)
+	// and Python then never raises KeyboardInterrupt.) SIGPIPE is caught
+	// so that a log line to the stderr of a frontend that died fails
+	// instead of killing us before we stop the kernel.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	ctx, parentGone := context.WithCancel(ctx)
+	defer parentGone()
 
 	p := &kernel.Proxy{Frontend: ci, Argv: ka.argv, Log: log}
+	parent, jpy := parentToWatch(os.Getppid)
+	go watchParent(ctx, parent, os.Getppid, parentPoll, func() {
+		log.Warn("parent process gone: shutting down", "parent", parent, "jpy_parent_pid", jpy)
+		parentGone()
+		// Nobody is left to escalate, as jupyter_client would.
+		time.AfterFunc(parentGrace, p.Kill)
+	})
 	w, err := newWatch(p, ka, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "cloudline %s: %v\n", cmd, err)
@@ -121,6 +136,6 @@ func serveKernel(ctx context.Context, cmd string, ci kernel.ConnectionInfo, ka k
 		fmt.Fprintf(stderr, "cloudline %s: %v\n", cmd, err)
 		return 2
 	}
-	log.Info("wrapped kernel ended", "status", exit.Code, "signal", exit.Signal, "requested", exit.Requested)
+	log.Debug("wrapped kernel ended", "status", exit.Code, "signal", exit.Signal, "requested", exit.Requested)
 	return exit.Code
 }

@@ -81,7 +81,7 @@ func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) 
 	p.Started = wt.start
 	p.ChildExited = wt.childExited
 	if cfg.Sensitive {
-		log.Warn("this kernelspec is marked sensitive: its work belongs in an isolated cloud environment")
+		log.Info("this kernelspec is marked sensitive: its work belongs in an isolated cloud environment")
 	}
 	return wt, nil
 }
@@ -150,6 +150,11 @@ func (wt *watch) childExited(exit kernel.ExitInfo) {
 	if exit.Requested {
 		return
 	}
-	wt.log.Warn("wrapped kernel died", "status", exit.Code, "signal", exit.Signal)
-	wt.w.ChildExited(exit.Signal)
+	if exit.Signal != "" {
+		wt.log.Warn("wrapped kernel killed", "signal", exit.Signal)
+	} else {
+		// The code (or a library) ended the process: not an alarm.
+		wt.log.Info("wrapped kernel exited", "status", exit.Code)
+	}
+	wt.w.ChildExited(exit.Signal, exit.Code)
 }
