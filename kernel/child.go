@@ -22,6 +22,7 @@ type ExitInfo struct {
 	Code      int    // exit status, or 128+signal when killed by a signal
 	Signal    string // "SIGKILL" etc. when killed by a signal, else ""
 	Requested bool   // the frontend asked for shutdown (shutdown_request)
+	Stopped   bool   // we were told to stop (Run's ctx ended) and passed it on
 	Err       error  // set when the child could not be waited for
 }
 

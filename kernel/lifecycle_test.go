@@ -137,8 +137,8 @@ func TestProxyCancelStopsChild(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("Run: %v", r.err)
 	}
-	if r.exit.Signal != "SIGTERM" || r.exit.Code != 128+int(syscall.SIGTERM) || r.exit.Requested {
-		t.Errorf("exit = %+v, want ended by SIGTERM", r.exit)
+	if r.exit.Signal != "SIGTERM" || r.exit.Code != 128+int(syscall.SIGTERM) || r.exit.Requested || !r.exit.Stopped {
+		t.Errorf("exit = %+v, want ended by SIGTERM, stopped by us", r.exit)
 	}
 	assertGone(t, h)
 }

@@ -150,10 +150,12 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 	start(fromKernel(func() { p.iopubToFrontend(s.kIOPub) }))
 	start(func() { heartbeatToFrontend(s.kHB, s.feHB) })
 
+	stopped := false
 	select {
 	case <-c.done:
 	case <-ctx.Done():
 		p.log.Debug("stopping wrapped kernel")
+		stopped = true
 		c.stop(p.ShutdownGrace)
 	}
 	// The kernel's sockets close with it; let its last messages through.
@@ -169,6 +171,7 @@ drained:
 	drain.Stop()
 	exit := c.exit
 	exit.Requested = p.shutdown.Load()
+	exit.Stopped = stopped
 	if p.ChildExited != nil {
 		p.ChildExited(exit)
 	}

@@ -145,9 +145,13 @@ func (wt *watch) close() {
 }
 
 // childExited runs after the wrapped kernel ended: a death nobody asked for
-// ends the running cell with kernel-died advice before we exit.
+// ends the running cell with kernel-died advice before we exit. A shutdown
+// the frontend asked for, a stop we passed on, or SIGTERM or SIGHUP (how
+// clients stop kernels: jupyter_client signals our whole process group, so
+// the child may die of it before our own handler has run) is no death.
 func (wt *watch) childExited(exit kernel.ExitInfo) {
-	if exit.Requested {
+	if exit.Requested || exit.Stopped || exit.Signal == "SIGTERM" || exit.Signal == "SIGHUP" {
+		wt.log.Debug("wrapped kernel stopped", "status", exit.Code, "signal", exit.Signal)
 		return
 	}
 	if exit.Signal != "" {
