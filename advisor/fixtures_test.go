@@ -38,7 +38,7 @@ func running() cellwatch.Record {
 // ended is running() finished OK after wall.
 func ended(wall time.Duration) cellwatch.Record {
 	r := running()
-	r.Status, r.Ended, r.Wall, r.WallS = cellwatch.StatusOK, t0.Add(wall), wall, wall.Seconds()
+	r.Status, r.Ended, r.Wall = cellwatch.StatusOK, t0.Add(wall), wall
 	return r
 }
 

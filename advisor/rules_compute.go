@@ -107,8 +107,6 @@ func projection(p *cellwatch.Progress) time.Duration {
 	switch {
 	case p.Projected > 0:
 		return p.Projected
-	case p.ProjectedS > 0:
-		return time.Duration(p.ProjectedS * float64(time.Second))
 	case p.Fraction > 0 && p.Elapsed > 0:
 		return time.Duration(float64(p.Elapsed) / p.Fraction)
 	}

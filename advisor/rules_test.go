@@ -98,8 +98,7 @@ func TestProjectionSources(t *testing.T) {
 		p    cellwatch.Progress
 		want time.Duration
 	}{
-		{"projected", cellwatch.Progress{Projected: time.Hour, ProjectedS: 10}, time.Hour},
-		{"projected seconds", cellwatch.Progress{ProjectedS: 90}, 90 * time.Second},
+		{"projected", cellwatch.Progress{Projected: time.Hour}, time.Hour},
 		{"from fraction", cellwatch.Progress{Fraction: 0.25, Elapsed: time.Minute}, 4 * time.Minute},
 		{"nothing", cellwatch.Progress{Fraction: 0.25}, 0},
 	}

@@ -37,6 +37,5 @@ func cloneRecord(r *Record) Record {
 		p := *r.Progress
 		c.Progress = &p
 	}
-	c.WallS, c.CPUS = c.Wall.Seconds(), c.CPU.Seconds()
 	return c
 }

@@ -1,12 +1,9 @@
 package cellwatch
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/user"
@@ -44,18 +41,62 @@ func DefaultHistoryPath() string {
 // historyLine renders a finished record as one JSON line. The code itself
 // is never written (its field has no JSON name).
 func historyLine(r Record) ([]byte, error) {
-	r.WallS = r.Wall.Seconds()
-	r.CPUS = r.CPU.Seconds()
-	if r.Progress != nil {
-		p := *r.Progress
-		p.ProjectedS = p.Projected.Seconds()
-		r.Progress = &p
-	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("encode history record: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+// diskRecord is Record's JSON form, the history line: the field names of
+// the files written so far (they must still read), durations in seconds.
+type diskRecord struct {
+	recordFields
+	WallS float64 `json:"wall_s"`
+	CPUS  float64 `json:"cpu_s"`
+}
+
+// recordFields is Record without its methods (no recursion).
+type recordFields Record
+
+// MarshalJSON writes the history form.
+func (r Record) MarshalJSON() ([]byte, error) {
+	return json.Marshal(diskRecord{recordFields: recordFields(r), WallS: r.Wall.Seconds(), CPUS: r.CPU.Seconds()})
+}
+
+// UnmarshalJSON reads the history form.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	var d diskRecord
+	if err := json.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	*r = Record(d.recordFields)
+	r.Wall, r.CPU = secs(d.WallS), secs(d.CPUS)
+	return nil
+}
+
+// diskProgress is Progress's JSON form.
+type diskProgress struct {
+	progressFields
+	ProjectedS float64 `json:"projected_s"`
+}
+
+type progressFields Progress
+
+// MarshalJSON writes the history form.
+func (p Progress) MarshalJSON() ([]byte, error) {
+	return json.Marshal(diskProgress{progressFields: progressFields(p), ProjectedS: p.Projected.Seconds()})
+}
+
+// UnmarshalJSON reads the history form.
+func (p *Progress) UnmarshalJSON(b []byte) error {
+	var d diskProgress
+	if err := json.Unmarshal(b, &d); err != nil {
+		return err
+	}
+	*p = Progress(d.progressFields)
+	p.Projected = secs(d.ProjectedS)
+	return nil
 }
 
 // AppendHistory appends one record to the history file at path, creating
@@ -121,6 +162,9 @@ type historyOut struct {
 
 // append appends b to path with one O_APPEND write, so that lines from
 // concurrent kernels never interleave; st is path's stat, nil if missing.
+// The write starts on a fresh line: a line torn by a full disk or a
+// truncation has no newline, and the record written after it would be
+// glued to it and lost with it.
 func (o *historyOut) append(path string, st os.FileInfo, b []byte) error {
 	if len(b) == 0 {
 		return nil
@@ -131,14 +175,17 @@ func (o *historyOut) append(path string, st os.FileInfo, b []byte) error {
 	} else {
 		o.close()
 		var err error
-		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
-			return fmt.Errorf("open history: %w", err)
+		if f, err = openHistory(path, os.O_RDWR|os.O_APPEND|os.O_CREATE); err != nil {
+			return err
 		}
 		if o != nil {
 			if fi, err := f.Stat(); err == nil {
 				o.f, o.fi = f, fi
 			}
 		}
+	}
+	if !endsLine(f) {
+		b = append([]byte{'\n'}, b...)
 	}
 	_, err := f.Write(b)
 	if o == nil || o.f != f {
@@ -151,6 +198,40 @@ func (o *historyOut) append(path string, st os.FileInfo, b []byte) error {
 		return fmt.Errorf("append history: %w", err)
 	}
 	return nil
+}
+
+// errNotRegular: the history path names a FIFO, a device or a directory.
+var errNotRegular = errors.New("not a regular file")
+
+// openHistory opens the history file without blocking on a FIFO (whose
+// open would wait for a peer forever) and refuses anything but a regular
+// file.
+func openHistory(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open history: %w", err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = errNotRegular
+		}
+		return nil, fmt.Errorf("open history %s: %w", filepath.Base(path), err)
+	}
+	return f, nil
+}
+
+// endsLine reports whether f is empty or ends with a newline.
+func endsLine(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return true
+	}
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], fi.Size()-1); err != nil {
+		return true // write-only: cannot tell, assume whole
+	}
+	return last[0] == '\n'
 }
 
 func (o *historyOut) close() {
@@ -181,56 +262,6 @@ func rotate(path string, limit int64) error {
 		return fmt.Errorf("rotate history: %w", err)
 	}
 	return nil
-}
-
-// ReadHistory returns the records in the history file (the rotated part
-// first), oldest first, keeping those of notebook ("" = all) and the last
-// `last` of them (<= 0 = all). Lines that do not parse (a torn last line
-// of a kernel killed mid-write) are skipped. A missing file is no error.
-func ReadHistory(path, notebook string, last int) ([]Record, error) {
-	var recs []Record
-	for _, p := range []string{path + ".1", path} {
-		f, err := os.Open(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read history: %w", err)
-		}
-		recs, err = readLines(f, notebook, recs)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read history %s: %w", filepath.Base(p), err)
-		}
-	}
-	if last > 0 && len(recs) > last {
-		recs = recs[len(recs)-last:]
-	}
-	return recs, nil
-}
-
-func readLines(r io.Reader, notebook string, recs []Record) ([]Record, error) {
-	br := bufio.NewReader(r)
-	for {
-		line, err := br.ReadBytes('\n')
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			var rec Record
-			if json.Unmarshal(line, &rec) == nil && (notebook == "" || rec.Notebook == notebook) {
-				rec.Wall = secs(rec.WallS)
-				rec.CPU = secs(rec.CPUS)
-				if rec.Progress != nil {
-					rec.Progress.Projected = secs(rec.Progress.ProjectedS)
-				}
-				recs = append(recs, rec)
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return recs, nil
-		}
-		if err != nil {
-			return recs, err
-		}
-	}
 }
 
 // writeHistory appends finished records until ch is closed. Each record

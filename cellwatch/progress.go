@@ -151,7 +151,6 @@ func (p *outputParser) keras(frac float64, elapsed time.Duration, line string) P
 // note keeps the latest progress of each bar and reports the one that
 // projects the longest run: with nested bars that is the outer one.
 func (p *outputParser) note(key string, pr Progress) {
-	pr.ProjectedS = pr.Projected.Seconds()
 	if p.bars == nil {
 		p.bars = map[string]Progress{}
 	}

@@ -86,9 +86,6 @@ func TestOutputParserProgress(t *testing.T) {
 			if d := got.Projected - tt.projected; d < -time.Millisecond || d > time.Millisecond {
 				t.Errorf("projected %v, want %v", got.Projected, tt.projected)
 			}
-			if got.ProjectedS != got.Projected.Seconds() {
-				t.Errorf("projected_s %v for %v", got.ProjectedS, got.Projected)
-			}
 		})
 	}
 }

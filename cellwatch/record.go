@@ -29,14 +29,14 @@ type GPU struct {
 	UtilPercent float64 `json:"util_percent"` // mean over devices
 }
 
-// Progress is what the cell's output says about how far it has got.
+// Progress is what the cell's output says about how far it has got. Its
+// JSON form (history.go) has Projected as projected_s.
 type Progress struct {
-	Fraction   float64       `json:"fraction"`    // 0..1
-	Elapsed    time.Duration `json:"-"`           // cell time when the progress was seen
-	Projected  time.Duration `json:"-"`           // projected total cell time
-	Source     string        `json:"source"`      // "tqdm", "keras", "epoch", "step"
-	Line       string        `json:"line"`        // the line it came from (trimmed)
-	ProjectedS float64       `json:"projected_s"` // Projected in seconds
+	Fraction  float64       `json:"fraction"` // 0..1
+	Elapsed   time.Duration `json:"-"`        // cell time when the progress was seen
+	Projected time.Duration `json:"-"`        // projected total cell time
+	Source    string        `json:"source"`   // "tqdm", "keras", "epoch", "step"
+	Line      string        `json:"line"`     // the line it came from (trimmed)
 }
 
 // Machine holds the facts about the machine the advice needs.
@@ -64,6 +64,8 @@ type Where struct {
 
 // Record is everything cellwatch knows about one execute_request. Live
 // snapshots (cell still running) have Status == StatusRunning and Ended zero.
+// Its JSON form is the history line (history.go): the tags name the
+// fields, durations go in seconds (wall_s, cpu_s).
 type Record struct {
 	Session   string    `json:"session"`  // this cloudline process's session id (one kernel run)
 	Notebook  string    `json:"notebook"` // JPY_SESSION_NAME, or "" when unknown
@@ -78,10 +80,8 @@ type Record struct {
 	Ended     time.Time `json:"ended,omitempty"`   // status idle seen
 	Status    Status    `json:"status"`
 
-	Wall        time.Duration      `json:"-"`
-	CPU         time.Duration      `json:"-"`
-	WallS       float64            `json:"wall_s"`
-	CPUS        float64            `json:"cpu_s"`
+	Wall        time.Duration      `json:"-"`              // execute_input (or request) to idle
+	CPU         time.Duration      `json:"-"`              // user+system of the tree
 	PeakRSS     uint64             `json:"peak_rss_bytes"` // kernel process tree
 	PeakExact   bool               `json:"peak_exact"`     // VmHWM reset at start worked
 	RSS         uint64             `json:"rss_bytes"`      // latest sample

@@ -72,8 +72,14 @@ func (w *Watcher) Run(ctx context.Context) error {
 	w.run = rs
 
 	var wg sync.WaitGroup
+	written := make(chan struct{}) // the history writer is done
 	if path := w.historyPath(); path != "" {
-		wg.Go(func() { w.writeHistory(path, rs.history, rs.log) })
+		go func() { // historyWriter: waited for within historyFlush only
+			defer close(written)
+			w.writeHistory(path, rs.history, rs.log)
+		}()
+	} else {
+		close(written)
 	}
 	gpu := w.GPU
 	if gpu == nil {
@@ -94,6 +100,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 		stopGPU()
 		close(rs.history)
 		wg.Wait()
+		// A history on a hung file system must not keep the kernel from
+		// exiting: what is not written within historyFlush is lost.
+		t := time.NewTimer(historyFlush)
+		select {
+		case <-written:
+		case <-t.C:
+			rs.log.Warn("cellwatch: history not written in time; records lost", "bound", historyFlush.String())
+		}
+		t.Stop()
 		if c, ok := rs.proc.(io.Closer); ok && w.Proc == nil {
 			_ = c.Close() // the /proc files the sampler Run made keeps open
 		}
@@ -183,6 +198,11 @@ func (w *Watcher) newRunState(ctx context.Context) *runState {
 	}
 	return rs
 }
+
+// historyFlush bounds the wait for the history at Run's end. Appends take
+// microseconds on a working disk; a hung network home directory blocks
+// them forever.
+const historyFlush = time.Second
 
 func (w *Watcher) historyPath() string {
 	switch w.History {

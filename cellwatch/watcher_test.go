@@ -166,7 +166,6 @@ func TestWatcherCell(t *testing.T) {
 		{"started", r.Started, t0.Add(10 * time.Millisecond)},
 		{"ended", r.Ended, t0.Add(2010 * time.Millisecond)},
 		{"wall", r.Wall, 2 * time.Second},
-		{"wall_s", r.WallS, 2.0},
 		{"cpu", r.CPU, 3 * time.Second},
 		{"peak (kernel VmHWM since reset + worker since birth)", r.PeakRSS, uint64(820 * mb)},
 		{"rss", r.RSS, uint64(750 * mb)},

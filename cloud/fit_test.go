@@ -8,7 +8,7 @@ import (
 )
 
 func TestFitMemory40GiB2Cores(t *testing.T) {
-	n := NeedOf([]cellwatch.Record{{Session: "s", PeakRSS: 40 * GiB, WallS: 600, CPUS: 1100,
+	n := NeedOf([]cellwatch.Record{{Session: "s", PeakRSS: 40 * GiB, Wall: 600 * time.Second, CPU: 1100 * time.Second,
 		Machine: cellwatch.Machine{Cores: 8}}}, 0.8)
 	if n.Mem != 50*GiB || n.Cores != 2 {
 		t.Fatalf("need = %+v, want 50 GiB and 2 cores", n)
@@ -41,7 +41,7 @@ func TestFitGPU(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := NeedOf([]cellwatch.Record{{PeakRSS: 6 * GiB, WallS: 60, CPUS: 60,
+			n := NeedOf([]cellwatch.Record{{PeakRSS: 6 * GiB, Wall: 60 * time.Second, CPU: 60 * time.Second,
 				GPU: &cellwatch.GPU{Devices: 1, MemUsed: tt.gpuMem, UtilPercent: 90}}}, 0.8)
 			for cloud, want := range tt.want {
 				s, ok := Fit(cloud, n)
@@ -58,7 +58,7 @@ func TestFitGPU(t *testing.T) {
 
 func TestFitCoresAndDefaults(t *testing.T) {
 	// All 4 cores busy for a minute: twice as many.
-	n := NeedOf([]cellwatch.Record{{PeakRSS: 2 * GiB, WallS: 60, CPUS: 238, Machine: cellwatch.Machine{Cores: 4}}}, 0.8)
+	n := NeedOf([]cellwatch.Record{{PeakRSS: 2 * GiB, Wall: 60 * time.Second, CPU: 238 * time.Second, Machine: cellwatch.Machine{Cores: 4}}}, 0.8)
 	if s, _ := Fit("azure", n); n.Cores != 8 || s.Name != "Standard_D8s_v5" {
 		t.Errorf("saturated 4 cores: need %+v, size %v; want 8 cores, Standard_D8s_v5", n, s)
 	}
@@ -78,8 +78,8 @@ func TestFitCoresAndDefaults(t *testing.T) {
 
 func TestRunAndTimeLimit(t *testing.T) {
 	recs := []cellwatch.Record{
-		{Session: "a", WallS: 1800}, {Session: "a", WallS: 1200},
-		{Session: "b", WallS: 600, Progress: &cellwatch.Progress{ProjectedS: 5400}}, // interrupted, projected 1h30m
+		{Session: "a", Wall: 1800 * time.Second}, {Session: "a", Wall: 1200 * time.Second},
+		{Session: "b", Wall: 600 * time.Second, Progress: &cellwatch.Progress{Projected: 5400 * time.Second}}, // interrupted, projected 1h30m
 	}
 	n := NeedOf(recs, 0.8)
 	if n.Run != 90*time.Minute {

@@ -61,17 +61,11 @@ func NeedOf(recs []cellwatch.Record, fraction float64) Need {
 
 // wallOf is a record's wall time, in memory or as read from history.
 func wallOf(r cellwatch.Record) time.Duration {
-	if r.Wall > 0 {
-		return r.Wall
-	}
-	return time.Duration(r.WallS * float64(time.Second))
+	return r.Wall
 }
 
 func cpuOf(r cellwatch.Record) time.Duration {
-	if r.CPU > 0 {
-		return r.CPU
-	}
-	return time.Duration(r.CPUS * float64(time.Second))
+	return r.CPU
 }
 
 // projectedOf is the total a progress bar projected for a cell, 0 if none.
@@ -79,8 +73,5 @@ func projectedOf(r cellwatch.Record) time.Duration {
 	if r.Progress == nil {
 		return 0
 	}
-	if r.Progress.Projected > 0 {
-		return r.Progress.Projected
-	}
-	return time.Duration(r.Progress.ProjectedS * float64(time.Second))
+	return r.Progress.Projected
 }

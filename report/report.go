@@ -232,8 +232,8 @@ func buildNotebook(name string, index int, recs []cellwatch.Record, maxCells int
 
 // wallSeconds is the cell's wall time, from the record or its timestamps.
 func wallSeconds(r cellwatch.Record) float64 {
-	if r.WallS > 0 {
-		return r.WallS
+	if r.Wall > 0 {
+		return r.Wall.Seconds()
 	}
 	if !r.Ended.IsZero() && r.Ended.After(r.Requested) {
 		return r.Ended.Sub(r.Requested).Seconds()

@@ -28,7 +28,7 @@ func history() []cellwatch.Record {
 		return cellwatch.Record{
 			Session: session, Notebook: nb, MsgID: first, FirstLine: first,
 			Requested: start, Ended: start.Add(time.Duration(wall * float64(time.Second))),
-			Status: cellwatch.StatusOK, WallS: wall, PeakRSS: peak, ReadBytes: read,
+			Status: cellwatch.StatusOK, Wall: time.Duration(wall * float64(time.Second)), PeakRSS: peak, ReadBytes: read,
 			Machine: m, Advice: advice,
 		}
 	}

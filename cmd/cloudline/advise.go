@@ -9,6 +9,7 @@ import (
 
 // onEvent runs on the watcher's goroutine for every cell event.
 func (wt *watch) onEvent(ev cellwatch.Event) {
+	wt.takePast(ev.Kind == cellwatch.CellEnd)
 	rec := ev.Record
 	now := time.Now()
 	switch ev.Kind {
@@ -38,8 +39,8 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 		wt.cool.ForgetCell(rec.MsgID)
 		if rec.Notebook == wt.w.Notebook {
 			wt.past = append(wt.past, rec)
-			if len(wt.past) > 500 {
-				wt.past = wt.past[len(wt.past)-500:]
+			if len(wt.past) > pastCells {
+				wt.past = wt.past[len(wt.past)-pastCells:]
 			}
 		}
 	}
@@ -124,4 +125,38 @@ func (wt *watch) liveStatus(ev cellwatch.Event, now time.Time, final bool) {
 	if final {
 		delete(wt.live, rec.MsgID)
 	}
+}
+
+// pastWait bounds how long a cell's end waits for the history read at
+// start (a tail of a few MiB: milliseconds on a working disk), so that the
+// rules judging past runs see them; a history that is not read by then
+// (a hung file system) is not waited for again.
+const pastWait = 500 * time.Millisecond
+
+// takePast takes in the history read at start, once it is there; with
+// wait, it waits for it up to pastWait, once.
+func (wt *watch) takePast(wait bool) {
+	if wt.pastIn == nil {
+		return
+	}
+	var past []cellwatch.Record
+	select {
+	case past = <-wt.pastIn:
+	default:
+		if !wait || wt.pastLate {
+			return
+		}
+		t := time.NewTimer(pastWait)
+		defer t.Stop()
+		select {
+		case past = <-wt.pastIn:
+		case <-t.C:
+			wt.pastLate = true
+			wt.log.Warn("history not read in time; past runs not judged", "bound", pastWait.String())
+			return
+		}
+	}
+	wt.past = append(past, wt.past...) // older than anything seen since
+	wt.pastIn = nil
+	wt.comm.remember(past)
 }

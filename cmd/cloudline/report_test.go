@@ -38,7 +38,7 @@ func testRecord(notebook, first string, advice ...string) cellwatch.Record {
 	return cellwatch.Record{
 		Session: "s1", Notebook: notebook, MsgID: first, FirstLine: first,
 		Requested: t0, Ended: t0.Add(5 * time.Second), Status: cellwatch.StatusOK,
-		WallS: 5, PeakRSS: 100 << 20, Machine: cellwatch.Machine{MemLimit: 1 << 30}, Advice: advice,
+		Wall: 5 * time.Second, PeakRSS: 100 << 20, Machine: cellwatch.Machine{MemLimit: 1 << 30}, Advice: advice,
 	}
 }
 

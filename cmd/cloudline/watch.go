@@ -33,11 +33,13 @@ type watch struct {
 	done  chan struct{}
 
 	// Owned by the watcher goroutine (its handlers).
-	cool    advisor.Cooldown
-	past    []cellwatch.Record
-	started bool // the first cell has been seen (kernel-start advice)
-	live    map[string]*liveLine
-	comm    *live // the cloudline comm (see live.go)
+	cool     advisor.Cooldown
+	past     []cellwatch.Record      // this notebook's last pastCells records
+	pastIn   chan []cellwatch.Record // the history read at start, once; nil once taken
+	pastLate bool                    // it was waited for in vain
+	started  bool                    // the first cell has been seen (kernel-start advice)
+	live     map[string]*liveLine
+	comm     *live // the cloudline comm (see live.go)
 }
 
 // liveLine is a cell's status display.
@@ -58,12 +60,13 @@ func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) 
 	place := cloud.Detect(cloud.Env{})
 	log.Debug("where the kernel runs", "kind", place.Kind, "cloud", place.Cloud, "instance", place.Instance, "service", place.Service)
 	wt := &watch{
-		p:     p,
-		cfg:   cfg,
-		place: place,
-		log:   log,
-		live:  map[string]*liveLine{},
-		done:  make(chan struct{}),
+		p:      p,
+		cfg:    cfg,
+		place:  place,
+		log:    log,
+		live:   map[string]*liveLine{},
+		pastIn: make(chan []cellwatch.Record, 1),
+		done:   make(chan struct{}),
 	}
 	wt.w = &cellwatch.Watcher{
 		Session:  uuid.NewString(),
@@ -104,11 +107,12 @@ func (wt *watch) start(pid int) {
 	wt.w.IgnorePorts = wt.p.KernelPorts()
 	ctx, cancel := context.WithCancel(context.Background())
 	wt.stop = cancel
+	// The history is read beside the watcher, never before it: a history
+	// on a hung file system (or a FIFO) must not delay any cell.
+	go func() { wt.pastIn <- wt.readPast() }() // pastReader
 	go func() {
 		defer close(wt.done)
-		wt.past = wt.readPast()
 		commDone := make(chan struct{})
-		wt.comm.remember(wt.past)
 		go func() { defer close(commDone); wt.comm.hub.Run(ctx) }()
 		defer func() { <-commDone }()
 		if err := wt.w.Run(ctx); err != nil {
@@ -117,9 +121,12 @@ func (wt *watch) start(pid int) {
 	}()
 }
 
+// pastCells is how many of a notebook's past cells the stable-model rule
+// gets: a few runs of a long notebook.
+const pastCells = 500
+
 // readPast reads this notebook's earlier cells from the history (for the
-// stable-model rule), off the start-up path: the watcher goroutine does it
-// before its first event.
+// stable-model rule), off the start-up path.
 func (wt *watch) readPast() []cellwatch.Record {
 	if wt.cfg.History == "off" {
 		return nil
@@ -128,7 +135,7 @@ func (wt *watch) readPast() []cellwatch.Record {
 	if path == "" {
 		path = cellwatch.DefaultHistoryPath()
 	}
-	past, err := cellwatch.ReadHistory(path, wt.w.Notebook, 500)
+	past, err := cellwatch.ReadHistory(path, wt.w.Notebook, pastCells)
 	if err != nil {
 		wt.log.Debug("history not read", "err", err)
 	}
