@@ -9,7 +9,8 @@
 #   make cloud-venv  .venv-cloud from requirements-cloud.txt: the clouds' client
 #                libraries that validate `cloudline job` output offline
 #   make bench   the benchmark (bench/run.sh)
-#   make clean   remove bin/, .venv/, .venv-gateway/ and .venv-cloud/
+#   make dist    the pip package: sdist and wheels (x86_64, aarch64) into dist/
+#   make clean   remove bin/, build/, dist/, .venv/, .venv-gateway/ and .venv-cloud/
 #
 # PYTHON picks the interpreter the venv is made from (Python 3.11); LAB_ARGS
 # adds flags to `jupyter lab` (e.g. LAB_ARGS=--no-browser).
@@ -27,18 +28,23 @@ CPY    := $(CVENV)/bin/python
 CSTAMP := $(CVENV)/.requirements.stamp
 BIN    := bin/cloudline
 GO     ?= go
+# The version is the Python package's; --version shows it and the commit.
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' python/cloudline/__init__.py)
+COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo +dirty)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all setup build kernelspec labextension labextension-install test test-gateway gateway-venv cloud-venv lab bench clean
+.PHONY: all setup build kernelspec labextension labextension-install test test-gateway gateway-venv cloud-venv lab bench dist clean
 
 all: setup
 
 setup: $(STAMP) build kernelspec
 
-# The venv is (re)synced whenever requirements.txt changes.
-$(STAMP): requirements.txt
-	@echo "==> python venv ($(VENV)) from requirements.txt"
+# The venv is (re)synced whenever requirements.txt or requirements-build.txt
+# (the packaging tools) changes.
+$(STAMP): requirements.txt requirements-build.txt
+	@echo "==> python venv ($(VENV)) from requirements.txt, requirements-build.txt"
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --quiet -r requirements.txt
+	$(VPY) -m pip install --quiet -r requirements.txt -r requirements-build.txt
 	@touch $@
 
 gateway-venv: $(GW_STAMP)
@@ -68,7 +74,7 @@ $(CSTAMP): requirements-cloud.txt
 # Always rebuilt: go's build cache makes this a no-op when nothing changed.
 build:
 	@echo "==> go build -o $(BIN) ./cmd/cloudline"
-	@$(GO) build -o $(BIN) ./cmd/cloudline
+	@$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cloudline
 
 kernelspec: $(STAMP) build
 	@echo "==> kernelspec python3-cloudline into $(VENV)"
@@ -133,6 +139,7 @@ test: setup $(GW_STAMP) $(CSTAMP)
 	step "pytest tests/integration" $(VPY) -m pytest tests/integration; \
 	step "pytest tests/gateway (Enterprise Gateway 3.3: local, SSH)" $(VPY) -m pytest tests/gateway; \
 	step "pytest tests/cloud (cloudline job output, validated by the clouds' client libraries)" $(CPY) -m pytest -q tests/cloud; \
+	step "pytest tests/packaging (pip package: wheel and sdist without Go)" $(VPY) -m pytest tests/packaging; \
 	if [ -f tests/browser/run.sh ]; then \
 	  step "tests/browser/run.sh" bash tests/browser/run.sh; \
 	else \
@@ -158,5 +165,13 @@ bench: setup
 	  echo "bench/run.sh absent: nothing to run"; \
 	fi
 
+# The sdist, the wheel for this machine built from it, and the other
+# architecture's wheel, cross-compiled (static binaries: CGO_ENABLED=0).
+dist: $(STAMP)
+	@rm -rf dist
+	$(VPY) -m build --no-isolation -o dist .
+	CLOUDLINE_WHEEL_ARCH=$$([ "$$(uname -m)" = aarch64 ] && echo x86_64 || echo aarch64) \
+	  $(VPY) -m build --no-isolation --wheel -o dist .
+
 clean:
-	rm -rf bin $(VENV) $(GW_VENV) $(CVENV) $(LABEXT)/lib $(LABEXT_DIST) $(LABEXT)/node_modules $(LABEXT)/tsconfig.tsbuildinfo
+	rm -rf bin build dist $(VENV) $(GW_VENV) $(CVENV) $(LABEXT)/lib $(LABEXT_DIST) $(LABEXT)/node_modules $(LABEXT)/tsconfig.tsbuildinfo

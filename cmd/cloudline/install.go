@@ -25,17 +25,21 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 type destFlags struct {
 	user, sysPrefix bool
 	prefix, python  string
+	// fromEnv names the environment --python defaulted to (the one the
+	// cloudline executable was installed into), or is "".
+	fromEnv string
 }
 
 func (d *destFlags) register(fs *flag.FlagSet, verb, userNote string) {
 	fs.BoolVar(&d.user, "user", false, verb+" the user's Jupyter data dir"+userNote)
 	fs.BoolVar(&d.sysPrefix, "sys-prefix", false, verb+" {sys.prefix}/share/jupyter of the Python interpreter")
 	fs.StringVar(&d.prefix, "prefix", "", verb+" `DIR`/share/jupyter")
-	fs.StringVar(&d.python, "python", "", "the Python interpreter `PATH` (default: python3 on PATH)")
+	fs.StringVar(&d.python, "python", "", "the Python interpreter `PATH` (default: that of the virtualenv or conda env cloudline is installed in, else python3 on PATH)")
 }
 
 // check rejects more than one destination and resolves --python to an
-// absolute path (symlinks kept: a venv's python is one).
+// absolute path (symlinks kept: a venv's python is one). Without --python,
+// a cloudline installed in a virtualenv or conda env uses its interpreter.
 func (d *destFlags) check() error {
 	n := 0
 	for _, set := range []bool{d.user, d.sysPrefix, d.prefix != ""} {
@@ -47,6 +51,9 @@ func (d *destFlags) check() error {
 		return errors.New("--user, --sys-prefix and --prefix exclude each other")
 	}
 	if d.python == "" {
+		if exe, err := os.Executable(); err == nil {
+			d.python, d.fromEnv, _ = envInterpreter(exe)
+		}
 		return nil
 	}
 	py := d.python
@@ -226,6 +233,9 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := kernelspec.Install(spec, wrapped.Dir, target); err != nil {
 		return err
+	}
+	if dest.fromEnv != "" {
+		fmt.Fprintf(stdout, "wrapped %s of %s, where cloudline is installed (--python chooses another)\n", dest.python, dest.fromEnv)
 	}
 	fmt.Fprintf(stdout, "installed kernelspec %s in %s\n", *name, target)
 	return nil

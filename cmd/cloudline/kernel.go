@@ -80,6 +80,7 @@ func runKernel(ctx context.Context, args []string, _, stderr io.Writer) int {
 func serveKernel(ctx context.Context, cmd string, ci kernel.ConnectionInfo, ka kernelArgs, stderr io.Writer,
 	prepare func(p *kernel.Proxy, cancel context.CancelFunc) error) int {
 	log := newLogger(stderr)
+	log.Debug("cloudline kernel starting", "version", version, "commit", buildCommit())
 	// Queued iopub frames are live data, and the GC's default headroom
 	// doubles them: a soft limit keeps a stalled subscriber's 128 MiB
 	// queue from costing ~400 MB of RSS. GOMEMLIMIT still overrides it.

@@ -29,11 +29,8 @@ var commands = map[string]command{
 	"history":   {runHistory, "show the cells cloudline measured"},
 	"report":    {runReport, "write an HTML report of the history"},
 	"job":       {runJob, "write a cloud job (Azure ML, SageMaker, Vertex AI) sized from a notebook's history"},
-	"version":   {runVersion, "print the version"},
+	"version":   {runVersion, "print the version and commit (also --version)"},
 }
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
@@ -46,6 +43,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-V" {
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {
@@ -66,11 +66,6 @@ func usage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-}
-
-func runVersion(_ context.Context, _ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "cloudline", version)
-	return 0
 }
 
 // parseFlags parses a subcommand's flags and allows no other arguments.
