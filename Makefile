@@ -112,7 +112,8 @@ labextension-install: $(LABEXT_DEST)/package.json
 
 # Each step prints a header; the first failure stops the run and the summary
 # names it.
-test: setup $(GW_STAMP) $(CSTAMP)
+# The JupyterLab extension is built first: the pip package holds it.
+test: setup $(GW_STAMP) $(CSTAMP) labextension
 	@set -uo pipefail; \
 	passed=(); \
 	step() { \

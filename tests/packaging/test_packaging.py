@@ -105,7 +105,12 @@ def make_venv(prefix: Path, env: dict[str, str], jupyter: bool = False) -> list[
 
 
 def venv_files(prefix: Path) -> set[str]:
-    return {str(p.relative_to(prefix)) for p in prefix.rglob("*") if "__pycache__" not in p.parts}
+    """The files under prefix (pip leaves the empty directories of data
+    files behind; those are not counted)."""
+    return {
+        str(p.relative_to(prefix)) for p in prefix.rglob("*")
+        if not p.is_dir() and "__pycache__" not in p.parts
+    }
 
 
 def labextension_expected() -> bool:
