@@ -19,13 +19,22 @@ import (
 const (
 	DefaultMinPortRangeSize = 1000
 	DefaultMaxPortRetries   = 5
-	lowestPort, highestPort = 1024, 65535 // the gateway refuses ranges outside
-	maxPublicKeyBytes       = 16 << 10    // a 4096-bit key is 550 bytes of DER
-	minRSABits, maxRSABits  = 1024, 8192  // the gateway's key is 1024 bits
-	portRangeSeparator      = ".."
-	envMinPortRangeSize     = "MIN_PORT_RANGE_SIZE"
-	envMaxPortRangeRetries  = "MAX_PORT_RANGE_RETRIES"
-	envPrefix               = "EG_"
+
+	envMinPortRangeSize    = "MIN_PORT_RANGE_SIZE"
+	envMaxPortRangeRetries = "MAX_PORT_RANGE_RETRIES"
+	envPrefix              = "EG_"
+)
+
+// The gateway accepts port ranges within these ports only.
+const lowestPort, highestPort = 1024, 65535
+
+const portRangeSeparator = ".."
+
+// Bounds on the public key: the gateway's is 1024 bits (its KEY_SIZE);
+// a 4096-bit key is 550 bytes of DER.
+const (
+	maxPublicKeyBytes      = 16 << 10
+	minRSABits, maxRSABits = 1024, 8192
 )
 
 // PortRange is the range the gateway allows for the kernel's ports. The

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-20s}
 pkgs=("$@")
 if [ ${#pkgs[@]} -eq 0 ]; then
-  pkgs=(./kernel ./kernelspec ./cellwatch)
+  pkgs=(./kernel ./kernelspec ./cellwatch ./gateway)
 fi
 
 failed=()
