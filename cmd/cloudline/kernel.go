@@ -22,6 +22,10 @@ type kernelArgs struct {
 	connFile    string
 	resourceDir string
 	argv        []string // the wrapped kernel's argv (after --)
+	// detached: started by a gateway's remote launch (nohup over SSH, a
+	// pod), whose parent exits at once; the gateway watches the kernel
+	// through its communication port instead, so the parent is not.
+	detached bool
 }
 
 func parseKernelArgs(args []string, stderr io.Writer) (kernelArgs, error) {
@@ -111,6 +115,9 @@ func serveKernel(ctx context.Context, cmd string, ci kernel.ConnectionInfo, ka k
 
 	p := &kernel.Proxy{Frontend: ci, Argv: ka.argv, Log: log}
 	parent, jpy := parentToWatch(os.Getppid)
+	if ka.detached {
+		parent = 0
+	}
 	go watchParent(ctx, parent, os.Getppid, parentPoll, func() {
 		log.Warn("parent process gone: shutting down", "parent", parent, "jpy_parent_pid", jpy)
 		parentGone()

@@ -51,7 +51,7 @@ var launchEnv = []struct {
 }
 
 func parseLaunchArgs(args []string, getenv func(string) string) (launchArgs, error) {
-	la := launchArgs{}
+	la := launchArgs{ka: kernelArgs{detached: true}}
 	fs := flag.NewFlagSet("cloudline launch", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	values := map[string]*string{}

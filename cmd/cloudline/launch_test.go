@@ -113,7 +113,8 @@ func TestLaunchArgumentsFromEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if la.kernelID != testKernelID || la.responseAddr != "10.1.2.3:8877" || la.ports != (gateway.PortRange{Lower: 40000, Upper: 42000}) ||
-		la.ip != "0.0.0.0" || la.retries != gateway.DefaultMaxPortRetries || len(la.ka.argv) != 2 {
+		la.ip != "0.0.0.0" || la.retries != gateway.DefaultMaxPortRetries || len(la.ka.argv) != 2 ||
+		!la.ka.detached { // the launch's parent (nohup's shell) exits at once: not watched
 		t.Fatalf("parsed %+v", la)
 	}
 }
