@@ -22,6 +22,10 @@ type ConnectionInfo struct {
 	Key             string `json:"key"`
 	SignatureScheme string `json:"signature_scheme"`
 	KernelName      string `json:"kernel_name,omitempty"`
+	// CurvePublicKey and CurveSecretKey (Z85), when present, make every
+	// socket speak CURVE (jupyter_client's transport_encryption).
+	CurvePublicKey string `json:"curve_publickey,omitempty"`
+	CurveSecretKey string `json:"curve_secretkey,omitempty"`
 }
 
 // ReadConnectionFile reads and validates a connection file.
@@ -73,7 +77,27 @@ func ParseConnectionInfo(data []byte) (ConnectionInfo, error) {
 	if _, err := NewSigner(ci.SignatureScheme, []byte(ci.Key)); err != nil {
 		return ci, err
 	}
+	if _, err := ci.Curve(); err != nil {
+		return ci, err
+	}
 	return ci, nil
+}
+
+// Curve returns the CURVE keypair the file asks for, or nil for none.
+// One key without the other is an error: encryption asked for and not
+// honoured must never become a plaintext kernel.
+func (ci ConnectionInfo) Curve() (*CurveKeys, error) {
+	if ci.CurvePublicKey == "" && ci.CurveSecretKey == "" {
+		return nil, nil
+	}
+	if ci.CurvePublicKey == "" || ci.CurveSecretKey == "" {
+		return nil, errors.New("curve_publickey and curve_secretkey must be given together")
+	}
+	k, err := ParseCurveKeys(ci.CurvePublicKey, ci.CurveSecretKey)
+	if err != nil {
+		return nil, err
+	}
+	return &k, nil
 }
 
 type namedPort struct {

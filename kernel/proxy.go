@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -234,6 +235,10 @@ func (p *Proxy) Dropped() uint64 {
 
 func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 	fe := p.Frontend
+	keys, err := fe.Curve()
+	if err != nil {
+		return fmt.Errorf("connection file: %w", err)
+	}
 	routers := []struct {
 		name string
 		ch   Channel
@@ -256,14 +261,14 @@ func (p *Proxy) bindFrontend(ctx context.Context, s *sockets) error {
 		if b.to != nil {
 			handle = p.fromFrontend(b.ch, s, b.to)
 		}
-		*b.r = newRouter(ln, p.log, handle)
+		*b.r = newRouter(listenCurve(ln, keys, "ROUTER", MaxFrame, p.log), p.log, handle)
 	}
 	network, addr := fe.NetAddr(fe.IOPubPort)
-	pub, err := listenPub(network, addr, p.log)
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return fmt.Errorf("bind iopub socket %s: %w", fe.Endpoint(fe.IOPubPort), err)
 	}
-	pub.onSubscribe = p.welcome
+	pub := servePub(listenCurve(ln, keys, "PUB", maxSubscriberFrame, p.log), p.log, p.welcome)
 	p.pub = pub
 	return nil
 }

@@ -74,11 +74,17 @@ func listenPub(network, addr string, log *slog.Logger) (*pubSocket, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &pubSocket{ln: ln, log: log, maxQueue: defaultPubQueue, subs: map[*subscriber]struct{}{}}
+	return servePub(ln, log, nil), nil
+}
+
+// servePub serves iopub on ln (listenCurve's, for an encrypted socket),
+// with onSubscribe set before any subscriber can connect.
+func servePub(ln net.Listener, log *slog.Logger, onSubscribe func(*subscriber, []byte)) *pubSocket {
+	p := &pubSocket{onSubscribe: onSubscribe, ln: ln, log: log, maxQueue: defaultPubQueue, subs: map[*subscriber]struct{}{}}
 	p.room = sync.NewCond(&p.mu)
 	p.wg.Add(1)
 	go p.acceptLoop()
-	return p, nil
+	return p
 }
 
 func (p *pubSocket) acceptLoop() {

@@ -1,0 +1,145 @@
+package kernel
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// RFC 32's test vector, and keys round-tripping through Z85.
+func TestZ85(t *testing.T) {
+	b := []byte{0x86, 0x4F, 0xD2, 0x6F, 0xB5, 0x59, 0xF7, 0x5B}
+	if got := z85Encode(b); got != "HelloWorld" {
+		t.Fatalf("z85Encode = %q, want HelloWorld", got)
+	}
+	dec, err := z85Decode("HelloWorld")
+	if err != nil || !bytes.Equal(dec, b) {
+		t.Fatalf("z85Decode = %x, %v", dec, err)
+	}
+	for _, bad := range []string{"Hell", "HelloWorl~", "%%%%%"} {
+		if _, err := z85Decode(bad); err == nil {
+			t.Errorf("z85Decode(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseCurveKeys(t *testing.T) {
+	k := newCurveKeys(t)
+	other := newCurveKeys(t)
+	pub, sec := z85Encode(k.Public[:]), z85Encode(k.Secret[:])
+	got, err := ParseCurveKeys(pub, sec)
+	if err != nil || got != k {
+		t.Fatalf("ParseCurveKeys = %v, %v", got, err)
+	}
+	cases := map[string][2]string{
+		"mismatched pair": {z85Encode(other.Public[:]), sec},
+		"short key":       {pub[:35], sec},
+		"not z85":         {pub, strings.Repeat("~", 40)},
+	}
+	for name, c := range cases {
+		if _, err := ParseCurveKeys(c[0], c[1]); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	ci := ConnectionInfo{CurvePublicKey: pub}
+	if _, err := ci.Curve(); err == nil {
+		t.Error("a public key without its secret key was accepted")
+	}
+	if keys, err := (ConnectionInfo{}).Curve(); keys != nil || err != nil {
+		t.Errorf("no keys: got %v, %v; want NULL", keys, err)
+	}
+}
+
+// curveEcho serves an echoing ROUTER on a guarded CURVE listener.
+func curveEcho(t *testing.T, keys *CurveKeys) (addr string, logs *logStore) {
+	t.Helper()
+	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &logRecorder{logStore: &logStore{}}
+	log := slog.New(rec)
+	var r *router
+	r = newRouter(listenCurve(ln, keys, "ROUTER", MaxFrame, log), log, func(frames [][]byte) {
+		_ = r.send(cloneFrames(frames))
+	})
+	t.Cleanup(r.close)
+	return ln.Addr().String(), rec.logStore
+}
+
+func TestCurveRouterEcho(t *testing.T) {
+	checkNoLeaks(t)
+	keys := newCurveKeys(t)
+	addr, _ := curveEcho(t, &keys)
+	c, err := dialCurve(addr, keys.Public, "DEALER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.nc.Close()
+	if c.meta["Socket-Type"] != "ROUTER" {
+		t.Errorf("server READY metadata %v, want Socket-Type ROUTER", c.meta)
+	}
+	big := bytes.Repeat([]byte("x"), 70000) // a long frame
+	for i, msg := range [][][]byte{{[]byte("a")}, {[]byte(""), []byte("hello"), big}} {
+		if err := c.send(msg...); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.recv()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if len(got) != len(msg) {
+			t.Fatalf("message %d: %d frames back, want %d", i, len(got), len(msg))
+		}
+		for j := range msg {
+			if !bytes.Equal(got[j], msg[j]) {
+				t.Fatalf("message %d frame %d differs", i, j)
+			}
+		}
+	}
+}
+
+func TestCurvePub(t *testing.T) {
+	checkNoLeaks(t)
+	keys := newCurveKeys(t)
+	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subscribed := make(chan struct{}, 1)
+	p := servePub(listenCurve(ln, &keys, "PUB", maxSubscriberFrame, nil), slog.New(slog.DiscardHandler),
+		func(*subscriber, []byte) { subscribed <- struct{}{} })
+	defer p.Close()
+	c, err := dialCurve(ln.Addr().String(), keys.Public, "SUB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.nc.Close()
+	if err := c.send([]byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-subscribed:
+	case <-time.After(waitLimit):
+		t.Fatal("subscription not seen")
+	}
+	p.Send([][]byte{[]byte("topic"), bytes.Repeat([]byte("o"), 300)})
+	got, err := c.recv()
+	if err != nil || len(got) != 2 || string(got[0]) != "topic" || len(got[1]) != 300 {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// A NULL server (the default) is unchanged: no keys, no wrapper.
+func TestListenCurveNull(t *testing.T) {
+	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if got := listenCurve(ln, nil, "ROUTER", MaxFrame, nil); got != ln {
+		t.Fatal("listenCurve wrapped a listener without keys")
+	}
+}
