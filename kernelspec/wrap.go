@@ -67,7 +67,13 @@ func Wrap(wrapped *Spec, opts WrapOptions) (*Spec, error) {
 	for k, v := range wrapped.Metadata {
 		meta[k] = v
 	}
-	delete(meta, "supported_encryption") // zmq4 has no CURVE
+	// cloudline serves CURVE itself (kernel/curve*.go) and nothing else:
+	// declare it exactly when the wrapped kernel does, so that
+	// transport_encryption "auto" encrypts both kernels alike.
+	delete(meta, metaEncryption)
+	if declaresCurve(wrapped.Metadata[metaEncryption]) {
+		meta[metaEncryption] = json.RawMessage(`["curve"]`)
+	}
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = map[string]any{}
@@ -148,4 +154,28 @@ func resolveProgram(prog string, opts WrapOptions) (string, error) {
 		return "", fmt.Errorf("find program %q: %w", prog, err)
 	}
 	return abs, nil
+}
+
+// metaEncryption is jupyter_client 8.10's kernelspec key for the transport
+// encryption a kernel supports.
+const metaEncryption = "supported_encryption"
+
+// declaresCurve reports whether a supported_encryption value names curve,
+// read as jupyter_client reads it: a string or a list, case and spaces
+// ignored.
+func declaresCurve(raw json.RawMessage) bool {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return strings.EqualFold(strings.TrimSpace(one), "curve")
+	}
+	var list []any
+	if json.Unmarshal(raw, &list) != nil {
+		return false
+	}
+	for _, v := range list {
+		if strings.EqualFold(strings.TrimSpace(fmt.Sprint(v)), "curve") {
+			return true
+		}
+	}
+	return false
 }

@@ -40,8 +40,8 @@ func TestWrap(t *testing.T) {
 	if string(meta["debugger"]) != "true" || compact(meta["custom"]) != `{"x":1}` {
 		t.Errorf("metadata not kept: %v", meta)
 	}
-	if _, ok := meta["supported_encryption"]; ok {
-		t.Error("supported_encryption declared")
+	if string(meta["supported_encryption"]) != `["curve"]` {
+		t.Errorf("supported_encryption = %s, want the wrapped spec's [\"curve\"]", meta["supported_encryption"])
 	}
 	if string(meta[MetaConfig]) != `{"training_time":"3s"}` || string(meta[MetaWraps]) != `"python3"` {
 		t.Errorf("cloudline metadata: %s, %s", meta[MetaConfig], meta[MetaWraps])
@@ -135,5 +135,35 @@ func TestWrapKeepsMessageInterrupt(t *testing.T) {
 	var cfg map[string]any
 	if err := json.Unmarshal(got.Metadata[MetaConfig], &cfg); err != nil || len(cfg) != 0 {
 		t.Errorf("metadata.cloudline = %s, want {}", got.Metadata[MetaConfig])
+	}
+}
+
+// supported_encryption is declared exactly when the wrapped spec declares
+// curve, in any of the forms jupyter_client accepts.
+func TestWrapSupportedEncryption(t *testing.T) {
+	cases := []struct {
+		raw  string // the wrapped spec's value; "" = absent
+		want bool
+	}{
+		{`["curve"]`, true}, {`"curve"`, true}, {`[" CURVE "]`, true}, {`["tls", "curve"]`, true},
+		{"", false}, {`[]`, false}, {`["tls"]`, false}, {`null`, false}, {`{"curve": true}`, false},
+	}
+	for _, c := range cases {
+		wrapped, err := ReadSpec(filepath.Join("testdata", "good", "python3"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		delete(wrapped.Metadata, "supported_encryption")
+		if c.raw != "" {
+			wrapped.Metadata["supported_encryption"] = json.RawMessage(c.raw)
+		}
+		got, err := Wrap(wrapped, WrapOptions{Executable: "/opt/cloudline", Python: "/venv/bin/python"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, declared := got.Metadata["supported_encryption"]
+		if declared != c.want {
+			t.Errorf("wrapped %s: declared %v, want %v", c.raw, declared, c.want)
+		}
 	}
 }
