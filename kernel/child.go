@@ -52,7 +52,7 @@ func startChild(ctx context.Context, argv, env []string, workDir string, key, sc
 		return nil, fmt.Errorf("make private dir: %w", err)
 	}
 	connPath := filepath.Join(dir, "kernel.json")
-	ci := ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", Key: key, SignatureScheme: scheme}
+	ci := childConnection(dir, key, scheme)
 	if err := ci.Write(connPath); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -84,10 +84,36 @@ func startChild(ctx context.Context, argv, env []string, workDir string, key, sc
 		return nil, err
 	}
 	c.conn = ci
-	if c.writerDone(50 * time.Millisecond) {
-		c.cleanup()
+	if ci.Transport == "tcp" && c.writerDone(50*time.Millisecond) {
+		c.cleanup() // ipc: the sockets live in dir until we connected (afterDial)
 	}
 	return c, nil
+}
+
+// maxIPCPath keeps a socket path within sun_path (108 bytes on Linux,
+// with its terminating NUL) with room for ipykernel's "-N" suffix.
+const maxIPCPath = 100
+
+// childConnection is the wrapped kernel's connection: ipc sockets in our
+// private 0700 directory, so that nobody else on the machine can connect
+// to the child or read the hop (the frontend sockets may be encrypted; this
+// one needs no encryption to stay private), and ipykernel has no reason to
+// warn that it runs on plain TCP. TCP on 127.0.0.1 only where the
+// directory's path is too long for a socket.
+func childConnection(dir, key, scheme string) ConnectionInfo {
+	ip := filepath.Join(dir, "k")
+	if len(ip)+len("-99") > maxIPCPath {
+		return ConnectionInfo{Transport: "tcp", IP: "127.0.0.1", Key: key, SignatureScheme: scheme}
+	}
+	return ConnectionInfo{Transport: "ipc", IP: ip, Key: key, SignatureScheme: scheme}
+}
+
+// afterDial removes an ipc child's private directory once we are
+// connected to its sockets and its connection-file writer is done.
+func (c *child) afterDial() {
+	if c.conn.Transport == "ipc" && c.writerDone(50*time.Millisecond) {
+		c.cleanup()
+	}
 }
 
 // wait reaps the child and records how it ended.

@@ -128,6 +128,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 		p.pub.Close()
 		return c.exit, err
 	}
+	c.afterDial()
 	if p.Started != nil {
 		p.Started(c.pid())
 	}
@@ -214,8 +215,8 @@ func (p *Proxy) ChildPID() int {
 // KernelPorts returns the ports the wrapped kernel's own sockets use
 // (not a server the user started), or nil before it started.
 func (p *Proxy) KernelPorts() []int {
-	if p.child == nil {
-		return nil
+	if p.child == nil || p.child.conn.Transport != "tcp" {
+		return nil // ipc: the kernel's sockets hold no TCP port
 	}
 	ports := make([]int, 0, 5)
 	for _, np := range p.child.conn.ports() {
