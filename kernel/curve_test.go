@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -22,6 +23,29 @@ func TestZ85(t *testing.T) {
 		if _, err := z85Decode(bad); err == nil {
 			t.Errorf("z85Decode(%q) accepted", bad)
 		}
+	}
+}
+
+// The keypairs of the zmq_curve(7) manual page, a published vector.
+const (
+	manServerPublic = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+	manServerSecret = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6"
+	manClientPublic = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+	manClientSecret = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs"
+)
+
+func TestParseCurveKeysPublished(t *testing.T) {
+	for _, pair := range [][2]string{{manServerPublic, manServerSecret}, {manClientPublic, manClientSecret}} {
+		k, err := ParseCurveKeys(pair[0], pair[1])
+		if err != nil {
+			t.Fatalf("%s: %v", pair[0], err)
+		}
+		if z85Encode(k.Public[:]) != pair[0] || z85Encode(k.Secret[:]) != pair[1] {
+			t.Errorf("%s does not round-trip", pair[0])
+		}
+	}
+	if _, err := ParseCurveKeys(manServerPublic, manClientSecret); err == nil {
+		t.Error("a mismatched published pair was accepted")
 	}
 }
 
@@ -55,16 +79,17 @@ func TestParseCurveKeys(t *testing.T) {
 // curveEcho serves an echoing ROUTER on a guarded CURVE listener.
 func curveEcho(t *testing.T, keys *CurveKeys) (addr string, logs *logStore) {
 	t.Helper()
-	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+	rec := &logRecorder{logStore: &logStore{}}
+	log := slog.New(rec)
+	ln, err := listenGuarded("tcp", "127.0.0.1:0", log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &logRecorder{logStore: &logStore{}}
-	log := slog.New(rec)
-	var r *router
-	r = newRouter(listenCurve(ln, keys, "ROUTER", MaxFrame, log), log, func(frames [][]byte) {
-		_ = r.send(cloneFrames(frames))
+	var echo atomic.Pointer[router]
+	r := newRouter(listenCurve(ln, keys, "ROUTER", MaxFrame, log), log, func(frames [][]byte) {
+		_ = echo.Load().send(cloneFrames(frames))
 	})
+	echo.Store(r)
 	t.Cleanup(r.close)
 	return ln.Addr().String(), rec.logStore
 }

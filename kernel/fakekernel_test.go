@@ -87,14 +87,23 @@ func runFakeKernel(args []string) error {
 		hb:        zmq4.NewRep(ctx, zmq4.WithLogger(discardLogger())),
 		interrupt: make(chan struct{}, 1), inputs: make(chan Frames, 1),
 	}
-	for _, b := range []struct {
+	for i, b := range []struct {
 		sock zmq4.Socket
 		port *int
 	}{{k.shell, &ci.ShellPort}, {k.control, &ci.ControlPort}, {k.stdin, &ci.StdinPort}, {k.iopb, &ci.IOPubPort}, {k.hb, &ci.HBPort}} {
-		if err := b.sock.Listen("tcp://127.0.0.1:0"); err != nil {
+		// ipc as ipykernel does it: the first free "-N" suffix from 1.
+		ep, port := "tcp://127.0.0.1:0", 0
+		if ci.Transport == "ipc" {
+			port = i + 1
+			ep = ci.Endpoint(port)
+		}
+		if err := b.sock.Listen(ep); err != nil {
 			return err
 		}
-		*b.port = b.sock.Addr().(*net.TCPAddr).Port
+		if port == 0 {
+			port = b.sock.Addr().(*net.TCPAddr).Port
+		}
+		*b.port = port
 	}
 	// Write the real ports back as ipykernel does, atomically so the proxy
 	// never reads half a file.

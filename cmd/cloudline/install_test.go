@@ -120,7 +120,7 @@ func TestInstallDefault(t *testing.T) {
 		t.Errorf("kernel.json %+v", k)
 	}
 	if string(k.Metadata["debugger"]) != "true" || string(k.Metadata["cloudline_wraps"]) != `"python3"` ||
-		compactJSON(k.Metadata["cloudline"]) != "{}" || k.Metadata["supported_encryption"] != nil {
+		compactJSON(k.Metadata["cloudline"]) != "{}" || compactJSON(k.Metadata["supported_encryption"]) != `["curve"]` {
 		t.Errorf("metadata %s", k.Metadata)
 	}
 }

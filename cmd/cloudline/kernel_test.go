@@ -103,6 +103,10 @@ func TestKernelBadConnectionFile(t *testing.T) {
 		{"unknown transport", ptr(connJSON(`"tcp"`, `"udp"`)), "udp"},
 		{"unknown signature scheme", ptr(connJSON(`"hmac-sha256"`, `"hmac-md4"`)), "hmac-md4"},
 		{"scheme that is not hmac", ptr(connJSON(`"hmac-sha256"`, `"rsa-sha256"`)), "rsa-sha256"},
+		// Encryption asked for and not honoured never becomes a plaintext kernel.
+		{"curve public key alone", ptr(connJSON(`"tcp",`, `"tcp", "curve_publickey": "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7",`)), "curve_publickey and curve_secretkey must be given together"},
+		{"curve key not z85", ptr(connJSON(`"tcp",`, `"tcp", "curve_publickey": "not-a-key", "curve_secretkey": "not-a-key"`+`,`)), "curve_publickey is not a Z85 key"},
+		{"curve keys not a pair", ptr(connJSON(`"tcp",`, `"tcp", "curve_publickey": "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7", "curve_secretkey": "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs",`)), "curve_publickey does not match curve_secretkey"},
 		{"shell port in use", ptr(connJSON(`"shell_port": 0`, fmt.Sprintf(`"shell_port": %d`, shell))), fmt.Sprintf("bind shell socket tcp://127.0.0.1:%d", shell)},
 		{"iopub port in use", ptr(connJSON(`"iopub_port": 0`, fmt.Sprintf(`"iopub_port": %d`, iopub))), fmt.Sprintf("bind iopub socket tcp://127.0.0.1:%d", iopub)},
 	}
