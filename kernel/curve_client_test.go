@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -113,17 +114,35 @@ func (c *curveClient) handshake(typ string) error {
 	if err != nil {
 		return fmt.Errorf("read WELCOME: %w", err)
 	}
+	out, err := c.initiateFor(w, typ, rand.Reader)
+	if err != nil {
+		return err
+	}
+	if err := writeFrame(c.nc, out, flagCommand); err != nil {
+		return err
+	}
+	r, err := c.readCmd()
+	if err != nil {
+		return fmt.Errorf("read READY: %w", err)
+	}
+	return c.ready(r)
+}
+
+// initiateFor opens a WELCOME and returns the INITIATE that answers it.
+func (c *curveClient) initiateFor(w []byte, typ string, random io.Reader) ([]byte, error) {
 	if len(w) != welcomeSize || string(w[:8]) != "\x07WELCOME" {
-		return errors.New("bad WELCOME")
+		return nil, errors.New("bad WELCOME")
 	}
 	plain, ok := box.Open(nil, w[24:], longNonce(prefixWelcome, w[8:24]), &c.server, &c.ssec)
 	if !ok {
-		return errors.New("WELCOME does not open")
+		return nil, errors.New("WELCOME does not open")
 	}
 	copy(c.speer[:], plain[:32])
 	cookie := plain[32:128]
 	var vn [16]byte
-	_, _ = rand.Read(vn[:])
+	if _, err := io.ReadFull(random, vn[:]); err != nil {
+		return nil, err
+	}
 	vouch := box.Seal(nil, append(append([]byte{}, c.spub[:]...), c.server[:]...), longNonce(prefixVouch, vn[:]), &c.speer, &c.sec)
 	ip := append(append(append([]byte{}, c.pub[:]...), vn[:]...), vouch...)
 	meta, _ := parseCommandBody(readyCommand(map[string]string{"Socket-Type": typ, "Identity": "client-1"}))
@@ -132,14 +151,12 @@ func (c *curveClient) handshake(typ string) error {
 	out := append(append([]byte("\x08INITIATE"), cookie...), short...)
 	out = box.Seal(out, ip, shortNonce(prefixInitiate, short), &c.speer, &c.ssec)
 	c.initiate = out
-	if err := writeFrame(c.nc, out, flagCommand); err != nil {
-		return err
-	}
 	box.Precompute(&c.shared, &c.speer, &c.ssec)
-	r, err := c.readCmd()
-	if err != nil {
-		return fmt.Errorf("read READY: %w", err)
-	}
+	return out, nil
+}
+
+// ready checks the server's READY.
+func (c *curveClient) ready(r []byte) error {
 	if len(r) < 14+boxOverhead || string(r[:6]) != "\x05READY" {
 		return errors.New("bad READY")
 	}
@@ -148,6 +165,7 @@ func (c *curveClient) handshake(typ string) error {
 		return errors.New("READY does not open")
 	}
 	c.peerNonce = binary.BigEndian.Uint64(r[6:14])
+	var err error
 	c.meta, err = parseProperties(m)
 	return err
 }
