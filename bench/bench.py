@@ -27,10 +27,10 @@ CELL_TIMEOUT = 600  # seconds: a stuck kernel fails the run instead of hanging i
 class Kernel:
     """One started kernel and its blocking client."""
 
-    def __init__(self, name, env=None):
+    def __init__(self, name, env=None, encryption=None):
         self.name = name
         t0 = time.perf_counter()
-        self.km = KernelManager(kernel_name=name)
+        self.km = KernelManager(kernel_name=name, **({"transport_encryption": encryption} if encryption else {}))
         self.km.start_kernel(**({"env": env} if env else {}))
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -149,6 +149,25 @@ def relay_floor(plain, name, rounds, per_round):
                   bl.median(pooled[plain.name]) * 1e3, bl.median(pooled[name]) * 1e3)
 
 
+def encrypted_round_trip(plain_name, cloud_name, rounds, per_round):
+    """Trivial cells with CurveZMQ on every socket (jupyter_client's
+    transport_encryption="required"), A B: cloudline against the plain
+    kernel encrypted the same way."""
+    ks = [Kernel(plain_name, encryption="required"), Kernel(cloud_name, encryption="required")]
+    try:
+        for k in ks:
+            for _ in range(20):
+                k.run("pass")
+        cells = alternate(ks, rounds, lambda k: [k.run("pass") for _ in range(per_round)])
+    finally:
+        for k in ks:
+            k.stop()
+    pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
+    return bl.Row("trivial cell round trip p50, both encrypted (CurveZMQ)", "ms",
+                  bl.median(pooled[plain_name]) * 1e3, bl.median(pooled[cloud_name]) * 1e3,
+                  bl.Target("ratio", 1.05), f"{len(pooled[cloud_name])} cells each")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cloud", default="cloudline-bench", help="the cloudline kernelspec")
@@ -209,6 +228,7 @@ def main():
                                f"{len(pooled[a.cloud])} cells each"))
         if a.relay:
             rows.append(relay_floor(plain, a.relay, rounds, per_round))
+        rows.append(encrypted_round_trip(a.plain, a.cloud, rounds, per_round))
         comp = alternate(ks, rounds, lambda k: [k.complete("impo") for _ in range(per_round // 2)])
         comp = {n: [x for batch in v for x in batch] for n, v in comp.items()}
         rows.append(bl.Row("complete_request round trip p50", "ms", bl.median(comp[a.plain]) * 1e3,

@@ -44,6 +44,6 @@ cat >"$JUPYTER_PATH/kernels/relay-bench/kernel.json" <<EOF
  "display_name": "relay (benchmark floor)", "language": "python"}
 EOF
 
-# ipykernel warns at every start that TCP is unencrypted: not news here.
+# The plain ipykernel warns at every start that TCP is unencrypted: not news here.
 "$py" bench/bench.py --cloud cloudline-bench --relay relay-bench --binary bin/cloudline "$@" \
   2> >(grep -v --line-buffered 'running over TCP without encryption' >&2)
