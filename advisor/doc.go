@@ -17,7 +17,7 @@
 //	disk-space          Live, CellEnd
 //	memory-pressure     Live, CellEnd
 //	long-training       Live, CellEnd
-//	projected-training  Live
+//	projected-training  CellStart (the cell's last run was long), Live
 //	compute-saturated   Live, CellEnd
 //	gpu-saturated       Live, CellEnd
 //	parallel-load       Live, CellEnd

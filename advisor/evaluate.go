@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/cloudline/cloudline/cellwatch"
+	"github.com/cloudline/cloudline/cloud"
 	"github.com/cloudline/cloudline/kernelspec"
 )
 
@@ -49,6 +50,10 @@ type Input struct {
 	Past   []cellwatch.Record // earlier records of the same notebook, oldest first; may be empty
 	Config kernelspec.Config
 	Now    time.Time
+	// Place is where the kernel runs (cloud.Detect); the zero Place is a
+	// machine of no cloud. Inside a cloud job nothing fires; elsewhere the
+	// sizing rules name the next size and the job command for the place.
+	Place cloud.Place
 }
 
 // Rule ids: part of cloudline's interface (tests, rules_off and the
@@ -136,10 +141,10 @@ func RuleIDs() []string {
 // repeated, and silent execute_requests get nothing except kernel-died.
 // Evaluate keeps no state: cool-downs are Cooldown's job.
 func Evaluate(in Input) []Advice {
-	if in.Record.Silent && in.Phase != KernelDied {
+	if (in.Record.Silent && in.Phase != KernelDied) || in.Place.Kind == cloud.KindJob {
 		return nil
 	}
-	v := vendorFor(in.Config.Cloud)
+	v := vendorFor(vendorName(in))
 	var out []Advice
 	for i := range rules {
 		r := &rules[i]
@@ -149,6 +154,9 @@ func Evaluate(in Input) []Advice {
 		f, ok := r.detect(in)
 		if !ok {
 			continue
+		}
+		if sizing[r.id] {
+			f = withStep(f, r, in)
 		}
 		out = append(out, render(r, f, v))
 	}

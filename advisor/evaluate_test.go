@@ -25,7 +25,7 @@ func runEvalCases(t *testing.T, cases []evalCase) {
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg
-			if cfg.Cloud == "" {
+			if cfg.TrainingTime == 0 { // no config given
 				cfg = config(nil)
 			}
 			got := Evaluate(Input{Phase: tt.phase, Record: tt.rec, Past: tt.past, Config: cfg, Now: t0.Add(tt.after)})

@@ -58,12 +58,15 @@ var longTrainingRule = rule{
 var projectedTrainingRule = rule{
 	id:         RuleProjectedTraining,
 	checkpoint: CheckpointCompute,
-	phases:     []Phase{Live},
+	phases:     []Phase{CellStart, Live}, // CellStart: the last run as a forecast
 	why:        whyTraining,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Rather than tie up this machine for hours, consider running it as %s.", v.Training)
 	},
 	detect: func(in Input) (finding, bool) {
+		if in.Phase == CellStart {
+			return forecast(in)
+		}
 		rec, limit, p := in.Record, in.Config.TrainingTime, in.Record.Progress
 		if limit <= 0 || p == nil || rec.Status != cellwatch.StatusRunning {
 			return finding{}, false

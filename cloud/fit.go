@@ -117,7 +117,7 @@ func GiBText(b uint64) string {
 // NeedText reads "about 48 GiB" (rounded up to whole GiB), with the
 // vCPUs and GPU memory when they matter.
 func (n Need) NeedText() string {
-	t := fmt.Sprintf("about %d GiB", (n.Mem+GiB-1)/GiB)
+	t := fmt.Sprintf("about %d GiB", max(1, (n.Mem+GiB-1)/GiB))
 	if n.Cores > 2 {
 		t += fmt.Sprintf(" and %d vCPU", n.Cores)
 	}

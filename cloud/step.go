@@ -49,21 +49,19 @@ func (s Step) Command() string {
 		nb = "NOTEBOOK.ipynb"
 	}
 	cmd := "cloudline job " + shellQuote(nb)
-	if s.Vendor != "" && s.Vendor != "azure" {
+	if jobNames[s.Vendor] != "" && s.Vendor != "azure" {
 		cmd += " --cloud " + s.Vendor
 	}
 	return cmd
 }
 
 // Text is the step in a sentence or two, in Markdown (the command in
-// backticks) when md is set. Empty inside a cloud job.
+// backticks) when md is set. Empty inside a cloud job and for a vendor
+// without a size table (generic wording).
 func (s Step) Text(md bool) string {
-	if !s.Place.Advise() {
-		return ""
-	}
 	vendor := s.Vendor
-	if jobNames[vendor] == "" {
-		vendor = "azure"
+	if !s.Place.Advise() || jobNames[vendor] == "" {
+		return ""
 	}
 	size, ok := Fit(vendor, s.Need)
 	sizeText := size.String()

@@ -15,7 +15,7 @@ type Config struct {
 	Sensitive        bool          // sensitive: the kernelspec is for sensitive work
 	SensitivePaths   []string      // sensitive_paths: globs of sensitive data
 	StableRuns       int           // stable_runs: runs with steady metrics that count as stable
-	Cloud            string        // cloud: azure | aws | gcp | generic
+	Cloud            string        // cloud: azure | aws | gcp | generic; "" = the cloud the kernel runs on, else azure
 	RulesOff         []string      // rules_off: rule ids that never fire
 	History          string        // history: path of the history file, "off", or "" for the default
 	Cooldown         time.Duration // cooldown: a rule is not repeated for the same notebook within this
@@ -29,7 +29,6 @@ func DefaultConfig() Config {
 		MemoryFraction:   0.8,
 		DiskFreeFraction: 0.1,
 		StableRuns:       3,
-		Cloud:            "azure",
 		Cooldown:         time.Hour,
 	}
 }

@@ -77,7 +77,7 @@ func TestParseConfigKeys(t *testing.T) {
 		{"stable_runs env", ``, []string{"CLOUDLINE_STABLE_RUNS=4"}, func(c *Config) { c.StableRuns = 4 }, nil},
 
 		{"cloud", `{"cloud":"AWS"}`, nil, func(c *Config) { c.Cloud = "aws" }, nil},
-		{"cloud bad", `{"cloud":"ibm"}`, nil, func(c *Config) {}, []string{`cloud: bad value "ibm" (want one of azure, aws, gcp, generic); using the default azure`}},
+		{"cloud bad", `{"cloud":"ibm"}`, nil, func(c *Config) {}, []string{`cloud: bad value "ibm" (want one of azure, aws, gcp, generic); using the default the cloud the kernel runs on, else azure`}},
 		{"cloud env", `{"cloud":"aws"}`, []string{"CLOUDLINE_CLOUD=gcp"}, func(c *Config) { c.Cloud = "gcp" }, nil},
 
 		{"rules_off string", `{"rules_off":"long-training, local-serving"}`, nil, func(c *Config) { c.RulesOff = []string{"long-training", "local-serving"} }, nil},
@@ -194,7 +194,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 
 	c, _, err = LoadConfig(t.TempDir(), []string{"CLOUDLINE_STABLE_RUNS=6"})
-	if err == nil || !strings.Contains(err.Error(), SpecFile) || c.StableRuns != 6 || c.Cloud != "azure" {
+	if err == nil || !strings.Contains(err.Error(), SpecFile) || c.StableRuns != 6 || c.Cloud != "" {
 		t.Errorf("missing kernel.json: %+v, %v; want an error, defaults and env", c, err)
 	}
 }

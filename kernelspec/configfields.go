@@ -101,7 +101,12 @@ var fields = []field{
 		}
 		c.Cloud = s
 		return nil, nil
-	}, func(c Config) any { return c.Cloud }},
+	}, func(c Config) any {
+		if c.Cloud == "" {
+			return "the cloud the kernel runs on, else azure"
+		}
+		return c.Cloud
+	}},
 
 	{"rules_off", func(c *Config, v json.RawMessage) ([]string, error) {
 		ids, err := parseList(v)

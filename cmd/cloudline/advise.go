@@ -53,7 +53,7 @@ func (wt *watch) advise(phase advisor.Phase, ev cellwatch.Event, now time.Time) 
 	if !wt.place.Advise() {
 		return
 	}
-	for _, a := range advisor.Evaluate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now}) {
+	for _, a := range advisor.Evaluate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now, Place: wt.place}) {
 		if !wt.cool.AllowCell(a.Rule, rec.Notebook, rec.MsgID, now, wt.cfg.Cooldown) {
 			continue
 		}

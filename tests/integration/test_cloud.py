@@ -43,3 +43,36 @@ def test_sagemaker_job_records_its_instance_type(cloudline_spec, workdir, notebo
            "SM_TRAINING_ENV": '{"current_instance_type": "ml.g5.xlarge"}'}
     _, rec = run_dataset_cell(spec, workdir, env)
     assert rec["where"] == {"kind": "job", "cloud": "aws", "instance": "ml.g5.xlarge"}
+
+
+def test_last_long_run_forecast_before_any_output(cloudline_spec, workdir, notebook_name):
+    """A cell whose last run took 2 h gets projected-training as it starts:
+    the cell prints nothing until that note has arrived."""
+    import datetime as dt
+    import hashlib
+    import json
+
+    from kernelutil import advice, hold_code, history_file, release_when, run_cell
+
+    spec = cloudline_spec()
+    flag = workdir / "release"
+    code = hold_code(flag, "# train the model")
+    ended = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    past = {
+        "session": "earlier", "notebook": notebook_name, "msg_id": "earlier-1", "status": "ok",
+        "code_hash": hashlib.sha256(code.encode()).hexdigest()[:16], "first_line": "# train the model",
+        "requested": (ended - dt.timedelta(hours=2)).isoformat(), "ended": ended.isoformat(), "wall_s": 7200.0,
+        "peak_rss_bytes": 3 << 30, "machine": {"cores": 2, "mem_limit_bytes": 8 << 30},
+    }
+    history_file().parent.mkdir(parents=True, exist_ok=True)
+    with history_file().open("a") as f:
+        f.write(json.dumps(past) + "\n")
+    with running_kernel(spec, cwd=workdir, env={"JPY_SESSION_NAME": notebook_name}) as (_, kc):
+        cell = run_cell(kc, code, on_msg=release_when(flag, lambda m: bool(advice([m], "projected-training"))))
+    notes = advice(cell.msgs, "projected-training")
+    assert len(notes) == 1, advice_rules(cell.msgs)
+    first_output = next(i for i, m in enumerate(cell.msgs) if m["msg_type"] == "stream")
+    assert cell.msgs.index(notes[0]) < first_output
+    text = notes[0]["content"]["data"]["text/plain"]
+    assert "This cell took 2h 00m on its last run, 2 days ago" in text, text
+    assert "cloudline job" in text and notebook_name in text, text
