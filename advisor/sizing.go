@@ -58,6 +58,7 @@ func withStep(f finding, r *rule, in Input) finding {
 		f.evidence = map[string]any{}
 	}
 	f.evidence["size"] = size.Name
+	f.evidence["need_mem_bytes"] = s.Need.Mem
 	f.evidence["job_command"] = s.Command()
 	todo := r.todo
 	if f.todo != nil {
