@@ -36,9 +36,6 @@ func lastRun(in Input) (cellwatch.Record, bool) {
 // was cut short (its progress bar's projection).
 func runTime(r cellwatch.Record) time.Duration {
 	d := r.Wall
-	if d == 0 {
-		d = time.Duration(r.WallS * float64(time.Second))
-	}
 	if r.Progress != nil && r.Status != cellwatch.StatusOK {
 		d = max(d, projection(r.Progress))
 	}

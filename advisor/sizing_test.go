@@ -13,7 +13,7 @@ import (
 // pressed is a cell that peaked at 40 GiB of a 48 GiB machine, two cores busy.
 func pressed() cellwatch.Record {
 	r := ended(10 * time.Minute)
-	r.PeakRSS, r.RSS, r.CPU, r.CPUS = 40*gib, 30*gib, 19*time.Minute, 19*60
+	r.PeakRSS, r.RSS, r.CPU = 40*gib, 30*gib, 19*time.Minute
 	r.Machine.MemLimit, r.Machine.TotalRAM = 48*gib, 48*gib
 	return r
 }
@@ -93,11 +93,11 @@ func TestForecastFromLastRun(t *testing.T) {
 	if !strings.Contains(got[0].Text, "Standard_D2s_v5") || got[0].Evidence["source"] != "history" {
 		t.Errorf("forecast note: %s %v", got[0].Text, got[0].Evidence)
 	}
-	short := with(last, func(r *cellwatch.Record) { r.Wall, r.WallS = 20*time.Minute, 1200 })
+	short := with(last, func(r *cellwatch.Record) { r.Wall = 20 * time.Minute })
 	other := with(last, func(r *cellwatch.Record) { r.CodeHash = "h2" })
 	sameCell := with(other, func(r *cellwatch.Record) { r.CellID = "c1" })
 	cut := with(short, func(r *cellwatch.Record) {
-		r.Status, r.Progress = cellwatch.StatusInterrupted, &cellwatch.Progress{Fraction: 0.1, ProjectedS: 3 * 3600}
+		r.Status, r.Progress = cellwatch.StatusInterrupted, &cellwatch.Progress{Fraction: 0.1, Projected: 3 * time.Hour}
 	})
 	for name, tt := range map[string]struct {
 		past []cellwatch.Record
