@@ -15,8 +15,9 @@ import (
 // cell is the state of one execute_request, owned by the Run goroutine.
 type cell struct {
 	rec      Record
-	parent   []byte // the request's header
-	seen     Output // outputs since the cell's last event
+	parent   []byte    // the request's header
+	seen     Output    // outputs since the cell's last event
+	ids      cellFiles // its files by identity (files.go)
 	out      outputParser
 	base     baseline
 	errName  string    // ename of an error output
@@ -231,6 +232,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		quick := ScanCode(rs.ctx, content.Code, rs.dir, ScanLimits{
 			Timeout: w.Scan.withDefaults().Before, MaxEntries: 500, MaxLits: 32})
 		c.rec.CodePaths, c.rec.CodeBytes = quick.Paths, quick.Bytes
+		c.identifyCode(rs.dir)
 		if !quick.Cut {
 			w.emitStart(c)
 			return
@@ -273,6 +275,7 @@ func (w *Watcher) mergeScan(r scanResult) {
 	c.scan()
 	c.scan = nil
 	c.rec.CodePaths, c.rec.CodeBytes, c.rec.CodeScanCut = r.scan.Paths, r.scan.Bytes, r.scan.Cut
+	c.identifyCode(w.run.dir)
 }
 
 // awaitScan waits for a scan still running at the cell's end: up to
@@ -316,6 +319,7 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	}
 	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 	w.awaitScan(c)
+	c.resize(rs.dir) // sizes at the end, not when first seen
 	if status == "" {
 		status = c.reply
 	}

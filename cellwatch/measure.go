@@ -1,16 +1,12 @@
 package cellwatch
 
 import (
-	"os"
 	"runtime"
 	"slices"
 	"time"
 )
 
 // Measuring the kernel's process tree for the running cells.
-
-// maxFiles bounds the files listed per cell.
-const maxFiles = 256
 
 // baseline is the tree as it was when a cell started.
 type baseline struct {
@@ -110,6 +106,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool, end *reading) {
 		return
 	}
 	var procs []ProcSample
+	files := false
 	if w.PID > 0 {
 		// The tree is rescanned every tick: children born since (a
 		// multiprocessing worker) count from their first sample, with
@@ -129,7 +126,7 @@ func (w *Watcher) sampleAll(now time.Time, tick bool, end *reading) {
 		// cell that ran quickFiles or more (a quick cell has closed what
 		// it opened, and its code paths were scanned at its start).
 		d := now.Sub(rs.filesAt)
-		files := tick && (d < 0 || d >= filesEvery) || !tick && listFilesAtEnd(cells, now)
+		files = tick && (d < 0 || d >= filesEvery) || !tick && listFilesAtEnd(cells, now)
 		if files {
 			rs.filesAt = now
 		}
@@ -157,6 +154,9 @@ func (w *Watcher) sampleAll(now time.Time, tick bool, end *reading) {
 	}
 	for _, c := range cells {
 		c.apply(procs, m, now)
+		if files {
+			c.resize(rs.dir)
+		}
 		c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 		c.rec.OtherBusy = max(c.rec.OtherBusy, others)
 		c.rec.Progress = c.out.progress()
@@ -291,19 +291,6 @@ func (c *cell) apply(procs []ProcSample, m Machine, now time.Time) {
 		}
 		c.lastAt, c.lastCPU = now, c.rec.CPU
 	}
-}
-
-// noteFile lists a data file the kernel has open, once, with its size.
-func (c *cell) noteFile(path string) {
-	if c.base.files[path] || c.base.seen[path] || len(c.rec.Files) >= maxFiles {
-		return
-	}
-	c.base.seen[path] = true
-	info, err := os.Stat(path)
-	if err != nil || !info.Mode().IsRegular() {
-		return
-	}
-	c.rec.Files = append(c.rec.Files, FileUse{Path: path, Bytes: info.Size()})
 }
 
 func subSat(a, b uint64) uint64 {

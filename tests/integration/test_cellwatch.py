@@ -117,6 +117,30 @@ def test_quick_cells_count_all_their_writes_and_reads(fresh_kernel, workdir):
     assert all(n >= 96 * MiB for n in read), [n / MiB for n in read]
 
 
+def test_a_file_named_two_ways_counts_once(watched):
+    """Named relatively in one line and absolutely in another, and read
+    (open by its absolute path): one file, once, at its size."""
+    kc, cwd = watched
+    path = cwd / "twice.csv"
+    path.write_bytes(b"a,b\n" * (1 << 18))  # 1 MiB
+    cell = run_ok(
+        kc,
+        "import os\n"
+        f"n = os.path.getsize({str(path)!r})\n"
+        "with open('twice.csv', 'rb') as f:\n"
+        "    data = f.read()\n"
+        "    import time; time.sleep(0.3)  # open at the end sample\n"
+        "print(n == len(data))",
+    )
+    assert cell.stream().strip() == "True"
+    rec = wait_history([cell.msg_id])[cell.msg_id]
+    named = rec.get("code_paths", [])
+    opened = rec.get("files", [])
+    assert len(named) == 1 and named[0]["bytes"] == MiB, rec
+    assert not any(f["path"] == str(path) for f in opened), rec
+    assert rec["code_bytes"] == MiB, rec
+
+
 def test_history_file_and_history_json(watched, jupyter_env):
     kc, _ = watched
     tags = [uuid.uuid4().hex for _ in range(2)]
