@@ -10,7 +10,9 @@ import (
 	"strings"
 )
 
-// RuleIDs are the advisor's rule ids, the valid entries of rules_off.
+// RuleIDs are the advisor's rule ids, the valid entries of rules_off: the
+// list of record (the advisor cannot be imported here; its test
+// TestRuleIDsMatchKernelspec ties its rules to this list).
 var RuleIDs = []string{
 	"long-training", "projected-training", "memory-pressure", "dataset-size",
 	"disk-space", "compute-saturated", "gpu-saturated", "parallel-load",
