@@ -77,7 +77,7 @@ func (w *Watcher) handle(m *kernel.Message) {
 		c.seen.Displays++
 	case "display_data", "execute_result":
 		c.seen.Displays++
-		if len(m.Content) > 64<<10 {
+		if len(m.Content) > maxDisplayParsed {
 			return // a table or an image: no progress line in there
 		}
 		var d struct {
@@ -116,6 +116,14 @@ func (w *Watcher) handle(m *kernel.Message) {
 		}
 	}
 }
+
+// maxDisplayParsed: larger display outputs (a table, an image) hold no
+// progress line and are not decoded.
+const maxDisplayParsed = 64 << 10
+
+// portsAtEnd: a cell's end checks the listening ports at most this often,
+// so a burst of quick cells pays nothing.
+const portsAtEnd = time.Second
 
 // endedUnseen remembers the last few msg_ids whose reply or idle came
 // with no cell open for them.
@@ -314,7 +322,7 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	// cells pays nothing: a server a cell started (HTTPServer binds before
 	// its thread serves) is seen at its end; the checks every PortsEvery,
 	// idle or not, find the rest for the next record.
-	if d := rs.now().Sub(rs.portsAt); w.portsEvery() > 0 && (d < 0 || d >= time.Second) {
+	if d := rs.now().Sub(rs.portsAt); w.portsEvery() > 0 && (d < 0 || d >= portsAtEnd) {
 		w.checkPorts(false)
 	}
 	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)

@@ -11,6 +11,12 @@
 // so what they post reaches the saved notebook; AddAdvice tells the cell's
 // next events (and its history line) what was posted.
 //
+// Figures are exact by construction (reading.go): the tree's counters are
+// read as each cell's idle passes, before it is forwarded; that reading
+// ends the cell and is the next one's baseline. The Run goroutine only
+// folds readings and samples into records (measure.go), however late it
+// gets to them.
+//
 // It owns everything measured about a cell: the /proc sampling of the
 // kernel's process tree (memory peak, CPU, I/O, open files, listening
 // ports), machine facts, GPU samples from nvidia-smi, the data a cell's

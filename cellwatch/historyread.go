@@ -14,10 +14,10 @@ import (
 // Reading the history back: `cloudline history`, `cloudline report`, and a
 // kernel's start (the stable-model rule looks at a notebook's past runs).
 
-// tailBytes bounds what ReadHistory reads of each file when only the last
-// records are wanted: a history that grew past rotation (an old version,
-// or a file shared by many kernels) is not read whole into memory. 4 MiB
-// holds about 4,000 records of ~1 KiB. (A variable so tests use less.)
+// tailBytes bounds what ReadRecentHistory reads of each file: a kernel's
+// start does not read a history that grew past rotation (an old version,
+// or a file shared by many kernels) whole. 4 MiB holds about 4,800
+// records of ~860 bytes. (A variable so tests use less.)
 var tailBytes int64 = 4 << 20
 
 // recordStart is how every history line begins: a line torn by a full
@@ -27,11 +27,21 @@ var recordStart = []byte(`{"session":`)
 
 // ReadHistory returns the records in the history file (the rotated part
 // first), oldest first, keeping those of notebook ("" = all) and the last
-// `last` of them (<= 0 = all). With last > 0 only the tail of each file is
-// read (tailBytes). A torn fragment (a kernel killed mid-write, a full
-// disk) is skipped, never the record after it. A missing file is no error;
-// a path that is not a regular file (a FIFO) is, without blocking.
+// `last` of them (<= 0 = all); only those are held in memory, however long
+// the file. A torn fragment (a kernel killed mid-write, a full disk) is
+// skipped, never the record after it. A missing file is no error; a path
+// that is not a regular file (a FIFO) is, without blocking.
 func ReadHistory(path, notebook string, last int) ([]Record, error) {
+	return readHistory(path, notebook, last, false)
+}
+
+// ReadRecentHistory is ReadHistory reading only the last tailBytes of each
+// file: the records it returns are the last of those.
+func ReadRecentHistory(path, notebook string, last int) ([]Record, error) {
+	return readHistory(path, notebook, last, true)
+}
+
+func readHistory(path, notebook string, last int, tail bool) ([]Record, error) {
 	keep := records{last: last}
 	for _, p := range []string{path + ".1", path} {
 		f, err := openHistory(p, os.O_RDONLY)
@@ -41,7 +51,7 @@ func ReadHistory(path, notebook string, last int) ([]Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read history: %w", err)
 		}
-		err = readLines(f, notebook, last > 0, &keep)
+		err = readLines(f, notebook, tail, &keep)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("read history %s: %w", filepath.Base(p), err)

@@ -65,8 +65,8 @@ func TestHistoryGluedRecordIsRead(t *testing.T) {
 	}
 }
 
-// Asked for the last records, ReadHistory reads the tail of a history
-// that grew large, not the whole file.
+// ReadRecentHistory reads the tail of a history that grew large, not the
+// whole file; ReadHistory reads it all, keeping only what it returns.
 func TestReadHistoryTail(t *testing.T) {
 	defer func(n int64) { tailBytes = n }(tailBytes)
 	tailBytes = 64 << 10
@@ -87,11 +87,14 @@ func TestReadHistoryTail(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Fatalf("whole read: %v, %d early records, want 1", err, len(all))
 	}
-	tail, err := ReadHistory(path, "early.ipynb", 10)
+	if some, err := ReadHistory(path, "early.ipynb", 10); err != nil || len(some) != 1 {
+		t.Errorf("ReadHistory: %v, %d early records, want 1", err, len(some))
+	}
+	tail, err := ReadRecentHistory(path, "early.ipynb", 10)
 	if err != nil || len(tail) != 0 {
 		t.Errorf("tail read: %v, %d early records, want none (the head is not read)", err, len(tail))
 	}
-	last, err := ReadHistory(path, "late.ipynb", 3)
+	last, err := ReadRecentHistory(path, "late.ipynb", 3)
 	if err != nil {
 		t.Fatal(err)
 	}

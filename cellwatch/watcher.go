@@ -331,6 +331,10 @@ func (w *Watcher) Sync(timeout time.Duration) bool {
 	}
 }
 
+// childExitedWait bounds ChildExited: the kernel-died note for the running
+// cell is posted within it, or not at all (cloudline exits regardless).
+const childExitedWait = 5 * time.Second
+
 // ChildExited reports that the wrapped kernel died (sig: the signal name,
 // "" for a plain exit, whose status is code). Messages observed before are handled first; then
 // every running cell ends with StatusKernelDied, its CellEnd emitted before
@@ -346,7 +350,7 @@ func (w *Watcher) ChildExited(sig string, code int) {
 	w.queue = append(w.queue, item{seq: w.observed, died: n})
 	w.mu.Unlock()
 	w.poke()
-	t := time.NewTimer(5 * time.Second)
+	t := time.NewTimer(childExitedWait)
 	defer t.Stop()
 	select {
 	case <-n.done:

@@ -135,7 +135,7 @@ func (wt *watch) readPast() []cellwatch.Record {
 	if path == "" {
 		path = cellwatch.DefaultHistoryPath()
 	}
-	past, err := cellwatch.ReadHistory(path, wt.w.Notebook, pastCells)
+	past, err := cellwatch.ReadRecentHistory(path, wt.w.Notebook, pastCells)
 	if err != nil {
 		wt.log.Debug("history not read", "err", err)
 	}
