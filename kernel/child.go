@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -28,31 +29,33 @@ type ExitInfo struct {
 
 // child is the wrapped kernel process.
 type child struct {
-	cmd    *exec.Cmd
-	dir    string // private directory holding the connection file
-	conn   ConnectionInfo
-	done   chan struct{} // closed when the process has been reaped
-	exit   ExitInfo
-	waitCh chan error
+	cmd          *exec.Cmd
+	dir          string         // private directory holding the connection file
+	path         string         // the connection file, named as the frontend's
+	frontend     ConnectionInfo // what the connection file says once the child is up
+	frontendFile string         // the frontend's connection file, "" = unknown
+	published    sync.Once
+	settled      sync.Once
+	conn         ConnectionInfo
+	done         chan struct{} // closed when the process has been reaped
+	exit         ExitInfo
+	waitCh       chan error
 }
 
-// startChild writes the child's connection file into a fresh 0700
-// directory, starts argv with it and waits until the child has bound its
-// ports (it writes them back into the file).
-func startChild(ctx context.Context, argv, env []string, workDir string, key, scheme string) (*child, error) {
+// startChild writes the child's connection file, named as feFile, into a fresh
+// 0700 directory, starts argv with it and waits until the child has bound
+// its ports (it writes them back into the file). Once the child is up the
+// file describes the frontend's sockets instead (see publish).
+func startChild(ctx context.Context, argv, env []string, workDir string, fe ConnectionInfo, feFile string) (*child, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("no wrapped kernel command")
 	}
-	dir, err := os.MkdirTemp("", "cloudline-")
+	dir, err := makePrivateDir()
 	if err != nil {
-		return nil, fmt.Errorf("make private dir: %w", err)
+		return nil, err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("make private dir: %w", err)
-	}
-	connPath := filepath.Join(dir, "kernel.json")
-	ci := childConnection(dir, key, scheme)
+	connPath := filepath.Join(dir, childFileName(feFile))
+	ci := childConnection(dir, fe.Key, fe.SignatureScheme)
 	if err := ci.Write(connPath); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -74,7 +77,7 @@ func startChild(ctx context.Context, argv, env []string, workDir string, key, sc
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start wrapped kernel %s: %w", args[0], err)
 	}
-	c := &child{cmd: cmd, dir: dir, done: make(chan struct{}), waitCh: make(chan error, 1)}
+	c := &child{cmd: cmd, dir: dir, path: connPath, frontend: fe, frontendFile: feFile, done: make(chan struct{}), waitCh: make(chan error, 1)}
 	go c.wait()
 	ci, err = c.awaitPorts(ctx, connPath)
 	if err != nil {
@@ -85,7 +88,7 @@ func startChild(ctx context.Context, argv, env []string, workDir string, key, sc
 	}
 	c.conn = ci
 	if ci.Transport == "tcp" && c.writerDone(50*time.Millisecond) {
-		c.cleanup() // ipc: the sockets live in dir until we connected (afterDial)
+		c.settle() // ipc: once we are connected (afterDial)
 	}
 	return c, nil
 }
@@ -108,12 +111,27 @@ func childConnection(dir, key, scheme string) ConnectionInfo {
 	return ConnectionInfo{Transport: "ipc", IP: ip, Key: key, SignatureScheme: scheme}
 }
 
-// afterDial removes an ipc child's private directory once we are
-// connected to its sockets and its connection-file writer is done.
+// afterDial settles an ipc child once we are connected to its sockets and
+// its connection-file writer is done (else its first message does).
 func (c *child) afterDial() {
 	if c.conn.Transport == "ipc" && c.writerDone(50*time.Millisecond) {
-		c.cleanup()
+		c.settle()
 	}
+}
+
+// settle runs once the child is up and we are connected: an ipc child's
+// socket files go (nobody else may connect to it; our connections stay),
+// and its connection file comes to describe the frontend's sockets.
+func (c *child) settle() {
+	c.settled.Do(func() {
+		if c.conn.Transport == "ipc" {
+			for _, np := range c.conn.ports() {
+				_, addr := c.conn.NetAddr(np.port)
+				os.Remove(addr)
+			}
+		}
+		c.publish()
+	})
 }
 
 // wait reaps the child and records how it ended.
@@ -218,8 +236,7 @@ func (c *child) stop(grace time.Duration) {
 	}
 }
 
-// cleanup removes the private directory (safe to call more than once).
-// It runs as soon as the child's connection-file writer is done with the
-// directory (see writerDone), else at the child's first message, so nothing
-// is left behind even if we are SIGKILLed later.
+// cleanup removes the private directory (safe to call more than once), at
+// exit. If we are SIGKILLed it stays, and the next kernel started with the
+// same TMPDIR removes it (sweepStale).
 func (c *child) cleanup() { os.RemoveAll(c.dir) }

@@ -96,7 +96,7 @@ func (p *Proxy) recvFromKernel(from *zconn) ([][]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	p.childSpoke.Do(p.child.cleanup)
+	p.childSpoke.Do(p.child.settle)
 	return frames, true
 }
 

@@ -21,6 +21,10 @@ type Proxy struct {
 	// Frontend is the connection file the frontend gave us: we bind
 	// exactly these sockets.
 	Frontend ConnectionInfo
+	// ConnectionFile is the path of that file ("" = unknown): the wrapped
+	// kernel's own file gets its base name (kernel-<id>.json) and, once the
+	// kernel is up, Frontend's content (see childconn.go).
+	ConnectionFile string
 	// Argv starts the wrapped kernel; ChildConnectionPlaceholder is
 	// replaced by the path of its own connection file.
 	Argv []string
@@ -74,7 +78,7 @@ type Proxy struct {
 	pub        *pubSocket
 	session    atomic.Pointer[string] // the wrapped kernel's session id
 	shutdown   atomic.Bool            // the frontend sent shutdown_request
-	childSpoke sync.Once              // the child's first message: its private dir can go
+	childSpoke sync.Once              // the child's first message: its connection file can be rewritten
 }
 
 // sockets groups the sockets of both sides.
@@ -111,7 +115,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	c, err := startChild(ctx, p.Argv, env, p.Dir, p.Frontend.Key, p.Frontend.SignatureScheme)
+	c, err := startChild(ctx, p.Argv, env, p.Dir, p.Frontend, p.ConnectionFile)
 	if err != nil {
 		s.closeAll()
 		p.pub.Close()

@@ -113,7 +113,7 @@ func serveKernel(ctx context.Context, cmd string, ci kernel.ConnectionInfo, ka k
 	ctx, parentGone := context.WithCancel(ctx)
 	defer parentGone()
 
-	p := &kernel.Proxy{Frontend: ci, Argv: ka.argv, Log: log}
+	p := &kernel.Proxy{Frontend: ci, ConnectionFile: ka.connFile, Argv: ka.argv, Log: log}
 	parent, jpy := parentToWatch(os.Getppid)
 	if ka.detached {
 		parent = 0

@@ -93,6 +93,19 @@ def private_dirs(tmp: Path) -> list[Path]:
     return sorted(tmp.glob("cloudline-*"))
 
 
+def left_behind(tmp: Path) -> list[str]:
+    """What kernels left in tmp, besides the private directory of one that
+    was SIGKILLed (jupyter_client's shutdown_kernel(now=True)), which holds
+    only a link to the frontend's connection file (no key) and is removed
+    by the next kernel's start."""
+    left = []
+    for p in sorted(tmp.iterdir()):
+        if p in private_dirs(tmp) and all(f.is_symlink() for f in p.iterdir()):
+            continue
+        left.append(p.name)
+    return left
+
+
 def tree(pid: int) -> list[int]:
     """pid and all its descendants."""
     try:

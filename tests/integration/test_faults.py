@@ -8,6 +8,8 @@ CLOUDLINE_TEST_KERNEL=python3 for the plain kernel, where it applies.
 - the heartbeat stops while the kernel is stopped (SIGSTOP)
 - a SIGTERM the kernel ignores is not escalated by cloudline
 - a deliberate exit is reported calmly
+- the kernel's connection file, read from inside, describes the frontend's
+  sockets
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 import zmq
+from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.session import Session
 
 from conftest import PLAIN
@@ -213,3 +216,39 @@ def test_deliberate_exit_is_reported_calmly(kernel_name, tmp_path):
         assert cloudline_meta(note)["evidence"]["cause"] == "exit"
         wait_gone([kernel_pid(k.km)], "cloudline")
         assert "level=WARN" not in k.text(), k.text()
+
+
+INSIDE = (
+    "import ipykernel, json, os\n"
+    "cf = ipykernel.get_connection_file()\n"
+    "info = json.loads(ipykernel.get_connection_info())\n"
+    "print(json.dumps({'cf': cf, 'info': info, 'mode': os.stat(cf).st_mode & 0o777}))\n"
+)
+
+
+def test_connection_file_from_inside(kernel_name, tmp_path):
+    """get_connection_file(), get_connection_info() and %connect_info
+    describe the sockets the frontend uses (for cloudline: its own), under
+    the frontend file's name, 0600; a second client connects with them."""
+    with logged_kernel(kernel_name, tmp_path) as k:
+        d = json.loads(run_ok(k.kc, INSIDE).stream())
+        info = connection(k.km)
+        assert os.path.basename(d["cf"]) == os.path.basename(k.km.connection_file)
+        for key in ("transport", "ip", "key", "shell_port", "iopub_port", "stdin_port",
+                    "control_port", "hb_port", "signature_scheme"):
+            assert d["info"][key] == info[key], key
+        assert d["mode"] == 0o600
+        shown = run_ok(k.kc, "%connect_info").stream()
+        # The base name when the file is in Jupyter's runtime dir, else the path.
+        assert re.search(rf"--existing \S*{re.escape(os.path.basename(d['cf']))}", shown), shown
+        assert f'"shell_port": {info["shell_port"]}' in shown
+        kc2 = BlockingKernelClient()
+        kc2.load_connection_file(d["cf"])
+        kc2.start_channels()
+        try:
+            kc2.wait_for_ready(timeout=STARTUP_TIMEOUT)
+            assert "second" in run_ok(kc2, "print('second')").stream()
+        finally:
+            kc2.stop_channels()
+        k.km.shutdown_kernel()
+        wait_for(lambda: not os.path.exists(d["cf"]), "the connection file to go", 30)
