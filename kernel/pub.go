@@ -44,17 +44,18 @@ type pubSocket struct {
 
 // subscriber is one connected SUB peer.
 type subscriber struct {
-	pub    *pubSocket
-	conn   net.Conn
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queue  []outMsg
-	queued int
-	raw    syscall.RawConn // for Send's inline writes; nil = always queue
-	busy   bool            // the writer holds a batch, or Send writes inline
-	behind bool            // queued reached the bound (counted in pub.behind)
-	topics [][]byte
-	closed bool
+	pub      *pubSocket
+	conn     net.Conn
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []outMsg
+	queued   int             // bytes in queue
+	inflight int             // bytes of the batch the writer holds
+	raw      syscall.RawConn // for Send's inline writes; nil = always queue
+	busy     bool            // the writer holds a batch, or Send writes inline
+	behind   bool            // queued+inflight reached the bound (counted in pub.behind)
+	topics   [][]byte
+	closed   bool
 }
 
 // defaultPubQueue is how much a subscriber may have queued before it

@@ -40,7 +40,7 @@ func (s *subscriber) enqueue(frames [][]byte, limit int) {
 		s.writeInline(frames)
 		return
 	}
-	if s.queued > 0 && s.queued >= limit {
+	if pending := s.queued + s.inflight; pending > 0 && pending >= limit {
 		s.mu.Unlock()
 		if n := s.pub.dropped.Add(1); n == 1 || n%1000 == 0 {
 			s.pub.log.Warn("iopub subscriber is not reading: dropping messages for it",
@@ -55,19 +55,22 @@ func (s *subscriber) enqueue(frames [][]byte, limit int) {
 	s.cond.Signal()
 }
 
-// checkBehind marks the subscriber behind once its queue reaches the
-// bound; mu held.
+// checkBehind marks the subscriber behind once what it has not taken yet
+// (queued, and the batch its writer holds) reaches the bound; mu held. The
+// batch counts: a stalled subscriber's writer holds one forever, and with
+// an empty queue it must not pass for one that keeps up.
 func (s *subscriber) checkBehind() {
-	if !s.behind && s.queued >= s.pub.maxQueue {
+	if !s.behind && s.queued+s.inflight >= s.pub.maxQueue {
 		s.behind = true
 		s.pub.behind.Add(1)
 	}
 }
 
-// caughtUp clears behind, with mu held; it reports whether it was set (the
-// caller then wakes waiting Sends, after releasing mu).
+// caughtUp clears behind once the subscriber is under the bound again,
+// with mu held; it reports whether it did (the caller then wakes waiting
+// Sends, after releasing mu).
 func (s *subscriber) caughtUp() bool {
-	if !s.behind {
+	if !s.behind || s.queued+s.inflight >= s.pub.maxQueue {
 		return false
 	}
 	s.behind = false
@@ -138,13 +141,9 @@ func (s *subscriber) writeLoop() {
 		}
 		batch := s.queue
 		s.queue = nil
-		s.queued = 0
+		s.inflight, s.queued = s.queued, 0
 		s.busy = true
-		woke := s.caughtUp()
 		s.mu.Unlock()
-		if woke {
-			s.pub.wake()
-		}
 
 		var bufs net.Buffers
 		for _, m := range batch {
@@ -163,7 +162,12 @@ func (s *subscriber) writeLoop() {
 		_, err := bufs.WriteTo(s.conn)
 		s.mu.Lock()
 		s.busy = false
+		s.inflight = 0
+		woke := s.caughtUp()
 		s.mu.Unlock()
+		if woke {
+			s.pub.wake()
+		}
 		if err != nil {
 			s.close()
 			return
@@ -180,6 +184,7 @@ func (s *subscriber) close() {
 	}
 	s.closed = true
 	s.queue = nil
+	s.queued, s.inflight = 0, 0
 	s.caughtUp()
 	s.mu.Unlock()
 	s.cond.Broadcast()
