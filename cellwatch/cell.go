@@ -20,8 +20,6 @@ type cell struct {
 	ids      cellFiles // its files by identity (files.go)
 	out      outputParser
 	base     baseline
-	errName  string    // ename of an error output
-	reply    Status    // from execute_reply; "" = not seen yet
 	measured bool      // running in the kernel: baseline taken, sampled
 	lastAt   time.Time // last process sample
 	lastCPU  time.Duration
@@ -47,26 +45,19 @@ func (w *Watcher) handle(m *kernel.Message) {
 		}
 		return
 	}
+	if lm, ok := lifeOf(m, w.msgTime(m)); ok {
+		if c := w.run.cells[m.ParentMsgID]; c != nil && lm.kind == lifeInput {
+			// The kernel starts running the code now. A request that
+			// waited in the kernel's queue (run all) is measured from here.
+			c.rec.Started = lm.at
+		}
+		w.follow(w.run.life.step(lm))
+	}
 	c := w.run.cells[m.ParentMsgID]
 	if c == nil {
-		// A cell we did not see start, or one already ended. The proxy
-		// observes a request after forwarding it, so on a loaded machine
-		// its idle may be observed first: the request must not then open
-		// a cell that never ends.
-		if m.MsgType == "execute_reply" || m.Idle() {
-			w.run.unseen.add(m.ParentMsgID)
-		}
 		return
 	}
 	switch m.MsgType {
-	case "execute_input":
-		// The kernel starts running the code now. A request that waited
-		// in the kernel's queue (run all) is measured from here.
-		c.rec.Started = w.msgTime(m)
-		w.endReplied(c)
-		if !c.measured {
-			w.startMeasuring(c, c.rec.Started)
-		}
 	case "stream":
 		c.seen.Streams++
 		c.seen.LastStream = streamName(m.Content)
@@ -93,26 +84,54 @@ func (w *Watcher) handle(m *kernel.Message) {
 		}
 	case "error":
 		c.seen.Errors++
-		var e struct {
-			Ename string `json:"ename"`
-		}
-		if json.Unmarshal(m.Content, &e) == nil {
-			c.errName = e.Ename
-		}
+	}
+}
+
+// lifeOf is what the state machine takes of m, if anything.
+func lifeOf(m *kernel.Message, at time.Time) (lifeMsg, bool) {
+	lm := lifeMsg{id: m.ParentMsgID, at: at}
+	switch m.MsgType {
+	case "execute_input":
+		lm.kind = lifeInput
 	case "execute_reply":
 		var r struct {
 			Status string `json:"status"`
 			Ename  string `json:"ename"`
 		}
-		if json.Unmarshal(m.Content, &r) == nil {
-			c.reply = replyStatus(r.Status, r.Ename)
+		_ = json.Unmarshal(m.Content, &r)
+		lm.kind, lm.status = lifeReply, replyStatus(r.Status, r.Ename)
+	case "error":
+		var e struct {
+			Ename string `json:"ename"`
 		}
+		_ = json.Unmarshal(m.Content, &e)
+		lm.kind, lm.ename = lifeError, e.Ename
 	case "status":
-		var s struct {
-			State string `json:"execution_state"`
+		if !m.Idle() {
+			return lm, false
 		}
-		if json.Unmarshal(m.Content, &s) == nil && s.State == "idle" {
-			w.cellEnded(c, w.msgTime(m), "", "")
+		lm.kind = lifeIdle
+	default:
+		return lm, false
+	}
+	return lm, true
+}
+
+// follow does what the state machine's steps say: baselines and ends (the
+// steps of a request are followed by cellRequested).
+func (w *Watcher) follow(steps []step) {
+	for _, s := range steps {
+		c := w.run.cells[s.id]
+		if c == nil {
+			continue
+		}
+		switch s.kind {
+		case stepRun:
+			if !c.measured {
+				w.startMeasuring(c, s.at)
+			}
+		case stepEnd:
+			w.cellEnded(c, s.at, s.status, s.signal)
 		}
 	}
 }
@@ -124,40 +143,6 @@ const maxDisplayParsed = 64 << 10
 // portsAtEnd: a cell's end checks the listening ports at most this often,
 // so a burst of quick cells pays nothing.
 const portsAtEnd = time.Second
-
-// endedUnseen remembers the last few msg_ids whose reply or idle came
-// with no cell open for them.
-type endedUnseen struct {
-	ids  [32]string
-	next int
-}
-
-func (e *endedUnseen) add(id string) {
-	if id == "" || e.has(id) {
-		return
-	}
-	e.ids[e.next] = id
-	e.next = (e.next + 1) % len(e.ids)
-}
-
-func (e *endedUnseen) has(id string) bool {
-	return id != "" && slices.Contains(e.ids[:], id)
-}
-
-func replyStatus(status, ename string) Status {
-	switch status {
-	case "ok":
-		return StatusOK
-	case "aborted":
-		return StatusAborted
-	case "error":
-		if ename == "KeyboardInterrupt" {
-			return StatusInterrupted
-		}
-		return StatusError
-	}
-	return StatusError
-}
 
 func (w *Watcher) msgTime(m *kernel.Message) time.Time {
 	if m != nil && !m.Time.IsZero() {
@@ -183,14 +168,6 @@ func (w *Watcher) cellElapsed(c *cell, m *kernel.Message) time.Duration {
 // cellRequested starts a record: execute_request seen on shell.
 func (w *Watcher) cellRequested(m *kernel.Message) {
 	rs := w.run
-	if m.MsgID == "" || rs.cells[m.MsgID] != nil {
-		return
-	}
-	if rs.unseen.has(m.MsgID) {
-		rs.log.Debug("cellwatch: request observed after its cell ended; not recorded", "msg_id", m.MsgID)
-		w.release(m.MsgID)
-		return
-	}
 	var content struct {
 		Code   string `json:"code"`
 		Silent bool   `json:"silent"`
@@ -199,6 +176,15 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		CellID string `json:"cellId"`
 	}
 	_ = json.Unmarshal(m.Content, &content)
+	steps := rs.life.step(lifeMsg{kind: lifeRequest, id: m.MsgID, at: w.msgTime(m), silent: content.Silent})
+	if len(steps) == 0 {
+		return
+	}
+	if steps[0].kind == stepDrop {
+		rs.log.Debug("cellwatch: request observed after its cell ended; not recorded", "msg_id", m.MsgID)
+		w.release(m.MsgID)
+		return
+	}
 	_ = json.Unmarshal(m.Metadata, &meta)
 	sum := sha256.Sum256([]byte(content.Code))
 	c := &cell{parent: m.Header, rec: Record{
@@ -215,14 +201,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		Status:    StatusRunning,
 	}}
 	rs.cells[m.MsgID] = c
-	if len(rs.cells) == 1 || c.rec.Silent {
-		// The kernel is idle, so it runs this cell next, within a
-		// millisecond (and a silent one sends no execute_input): take the
-		// baseline now, before the watcher does anything slower or falls
-		// behind. A request queued behind others waits for its
-		// execute_input.
-		w.startMeasuring(c, c.rec.Requested)
-	}
+	w.follow(steps) // an idle kernel runs it now (life.request)
 	if mf, err := w.machine(c.rec.Requested); err == nil {
 		c.rec.Machine = mf
 	}
@@ -314,7 +293,8 @@ func (w *Watcher) awaitScan(c *cell) {
 	}
 }
 
-// cellEnded finishes a cell: final sample, status, CellEnd, history.
+// cellEnded finishes a cell (status from the state machine): final
+// sample, CellEnd, release of its idle, history.
 func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string) {
 	rs := w.run
 	w.sampleAll(at, false, rs.cur)
@@ -328,22 +308,6 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
 	w.awaitScan(c)
 	c.resize(rs.dir) // sizes at the end, not when first seen
-	if status == "" {
-		status = c.reply
-	}
-	if status == "" {
-		// The idle overtook the reply (they travel on different sockets).
-		switch {
-		case c.errName == "KeyboardInterrupt":
-			status = StatusInterrupted
-		case c.errName != "":
-			status = StatusError
-		case c.rec.Started.IsZero() && !c.rec.Silent:
-			status = StatusAborted
-		default:
-			status = StatusOK
-		}
-	}
 	c.rec.Status, c.rec.Signal, c.rec.Ended = status, signal, at
 	c.rec.Wall = max(0, at.Sub(c.startTime()))
 	c.rec.Progress = c.out.progress()
@@ -367,25 +331,12 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	}
 }
 
-// endReplied ends the cells that got their execute_reply but whose idle
-// never came (a message lost on the way) when another cell starts: left
-// alone they would be sampled forever.
-func (w *Watcher) endReplied(next *cell) {
-	for _, c := range w.measuredCells() {
-		if c != next && c.reply != "" {
-			w.run.log.Debug("cellwatch: idle missing, cell ended at the next one's start", "msg_id", c.rec.MsgID)
-			w.cellEnded(c, next.rec.Started, "", "")
-		}
-	}
-}
-
-// kernelDied ends every running cell, oldest first.
+// kernelDied ends every open cell, oldest first.
 func (w *Watcher) kernelDied(signal string, code int) {
-	now := w.run.now()
-	for _, c := range w.sortedCells() {
-		if signal == "" {
+	for _, st := range w.run.life.step(lifeMsg{kind: lifeDied, at: w.run.now(), signal: signal}) {
+		if c := w.run.cells[st.id]; c != nil && signal == "" {
 			c.rec.ExitCode = code
 		}
-		w.cellEnded(c, now, StatusKernelDied, signal)
+		w.follow([]step{st})
 	}
 }

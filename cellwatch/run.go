@@ -48,7 +48,7 @@ type runState struct {
 	fastTill     time.Time     // sample every fastEach until then
 	tickAt       time.Time     // last CellTick
 	tickRestart  bool          // a cell started with none running: its ticks count from now
-	unseen       endedUnseen   // cells whose end came before their request (cell.go)
+	life         life          // the cells' state machine (life.go)
 }
 
 type scanResult struct {
