@@ -1,71 +1,13 @@
 package cellwatch
 
 import (
-	"encoding/json"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cloudline/cloudline/kernel"
 )
-
-// EventKind says what happened to a cell.
-type EventKind int
-
-// Event kinds, in the order a cell sees them.
-const (
-	CellStart  EventKind = iota + 1 // execute_request seen
-	CellOutput                      // outputs seen since the cell's previous event (once per batch, not per message)
-	CellTick                        // a sample while the kernel runs the cell (every SampleEvery)
-	CellEnd                         // its status idle seen, or the kernel died
-)
-
-func (k EventKind) String() string {
-	switch k {
-	case CellStart:
-		return "start"
-	case CellOutput:
-		return "output"
-	case CellTick:
-		return "tick"
-	case CellEnd:
-		return "end"
-	}
-	return "unknown"
-}
-
-// Event is one step of one cell. Record and Parent are copies: keep them
-// freely.
-type Event struct {
-	Kind   EventKind
-	Record Record
-	// Parent is the cell's execute_request header: the parent_header of
-	// anything posted for the cell (kernel.Proxy.Inject).
-	Parent json.RawMessage
-	// Output says what the cell printed since its previous event; set on
-	// CellOutput only.
-	Output Output
-}
-
-// Output counts the outputs of one cell seen since its previous event.
-type Output struct {
-	Streams    int    // stream messages
-	Displays   int    // display_data, update_display_data, execute_result
-	Errors     int    // error messages
-	LastStream string // name of the last stream seen ("stdout", "stderr")
-}
-
-func (o Output) any() bool { return o.Streams+o.Displays+o.Errors > 0 }
-
-// Handler receives the watcher's events on the Run goroutine, in order.
-// Message handling waits while it runs, and a held idle (HoldIdle) is
-// released only once every handler has returned from the cell's CellEnd,
-// so a handler posts what it has to say about the cell before returning
-// and never blocks for long. It may call AddAdvice; it must not call
-// Sync or ChildExited (they wait for the Run goroutine).
-type Handler func(Event)
 
 // Watcher builds cell records from the messages the proxy observes and
 // from samples of the kernel's process tree. Configure the exported fields
@@ -301,101 +243,4 @@ func interesting(m *kernel.Message) (msgKind, bool) {
 		}
 	}
 	return 0, false
-}
-
-// Sync waits until every message observed before the call has been
-// handled (events for it emitted), or timeout. It reports whether that
-// happened. Typical use: Observe(idle); Sync(...) before forwarding the
-// idle, so advice for the cell can be sent first.
-func (w *Watcher) Sync(timeout time.Duration) bool {
-	w.init()
-	w.mu.Lock()
-	target := w.observed
-	if w.processed >= target {
-		w.mu.Unlock()
-		return true
-	}
-	done := make(chan struct{})
-	w.waiters = append(w.waiters, waiter{seq: target, done: done})
-	w.mu.Unlock()
-	w.poke()
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	select {
-	case <-done:
-		return true
-	case <-t.C:
-		return false
-	case <-w.runDone:
-		return false
-	}
-}
-
-// childExitedWait bounds ChildExited: the kernel-died note for the running
-// cell is posted within it, or not at all (cloudline exits regardless).
-const childExitedWait = 5 * time.Second
-
-// ChildExited reports that the wrapped kernel died (sig: the signal name,
-// "" for a plain exit, whose status is code). Messages observed before are handled first; then
-// every running cell ends with StatusKernelDied, its CellEnd emitted before
-// ChildExited returns. Without a running Run it returns at once.
-func (w *Watcher) ChildExited(sig string, code int) {
-	w.init()
-	if !w.started.Load() {
-		return
-	}
-	n := &diedNotice{signal: sig, code: code, done: make(chan struct{})}
-	w.mu.Lock()
-	w.observed++
-	w.queue = append(w.queue, item{seq: w.observed, died: n})
-	w.mu.Unlock()
-	w.poke()
-	t := time.NewTimer(childExitedWait)
-	defer t.Stop()
-	select {
-	case <-n.done:
-	case <-w.runDone:
-	case <-t.C:
-	}
-}
-
-// AddAdvice records the rule ids of advice posted for the cell msgID: the
-// cell's next event carries them in Record.Advice (so rules see what was
-// posted while the cell runs), and so does its history line. Call it
-// before the cell's CellEnd handlers return; later calls are ignored.
-func (w *Watcher) AddAdvice(msgID string, rules ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.advice == nil {
-		w.advice = map[string][]string{}
-	}
-	if len(w.advice) >= maxAdvised {
-		clear(w.advice) // a caller adding advice for cells that never end
-	}
-	w.advice[msgID] = append(w.advice[msgID], rules...)
-}
-
-// maxAdvised bounds the cells AddAdvice keeps rules for: more than this
-// many cells with advice and no event since means a caller names cells
-// that never run.
-const maxAdvised = 1024
-
-// takeAdvice moves the advice recorded for c into its record, once each.
-func (w *Watcher) takeAdvice(c *cell) {
-	w.mu.Lock()
-	a := w.advice[c.rec.MsgID]
-	delete(w.advice, c.rec.MsgID)
-	w.mu.Unlock()
-	for _, r := range a {
-		if !slices.Contains(c.rec.Advice, r) {
-			c.rec.Advice = append(c.rec.Advice, r)
-		}
-	}
-}
-
-// Dropped returns how many outputs were dropped because the queue was full.
-func (w *Watcher) Dropped() uint64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.dropped
 }
