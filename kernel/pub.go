@@ -70,14 +70,6 @@ const defaultPubQueue = 128 << 20
 // dropped only for a subscriber this many bounds behind.
 const postSlack = 2
 
-func listenPub(network, addr string, log *slog.Logger) (*pubSocket, error) {
-	ln, err := net.Listen(network, addr)
-	if err != nil {
-		return nil, err
-	}
-	return servePub(ln, log, nil), nil
-}
-
 // servePub serves iopub on ln (listenCurve's, for an encrypted socket),
 // with onSubscribe set before any subscriber can connect.
 func servePub(ln net.Listener, log *slog.Logger, onSubscribe func(*subscriber, []byte)) *pubSocket {

@@ -219,3 +219,12 @@ func TestPubSocketInlinePeerGone(t *testing.T) {
 		p.Send(frames("t", "into the void")) // EPIPE inline: must not deadlock
 	}
 }
+
+// listenPub serves iopub on a fresh listener, as tests want it.
+func listenPub(network, addr string, log *slog.Logger) (*pubSocket, error) {
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	return servePub(ln, log, nil), nil
+}
