@@ -2,8 +2,8 @@
 #
 #   make lab     set up, then JupyterLab on examples/ (opens 02-long-training.ipynb)
 #   make test    set up, then every test (Go, integration, browser); stops at the first failure
-#   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec (and, once wired,
-#                the JupyterLab extension) in .venv
+#   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec and
+#                the JupyterLab extension in .venv
 #   make labextension  build the JupyterLab extension into labextension/dist/ (npm ci from its lockfile)
 #   make test-gateway  cloudline under Enterprise Gateway 3.3 (.venv-gateway), local and SSH modes
 #   make cloud-venv  .venv-cloud from requirements-cloud.txt: the clouds' client
@@ -37,7 +37,7 @@ LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 all: setup
 
-setup: $(STAMP) build kernelspec
+setup: $(STAMP) build kernelspec labextension-install
 
 # The venv is (re)synced whenever requirements.txt or requirements-build.txt
 # (the packaging tools) changes.

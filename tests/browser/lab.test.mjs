@@ -115,31 +115,50 @@ async function adviceIn(i, rule) {
   return handle.jsonValue();
 }
 
-// statusLine returns the visible text of cell i's live status line, the one
-// output whose metadata.cloudline.status is "live", once it is there and
-// its text differs from `not`. A second status line fails the wait.
-async function statusLine(i, not = null) {
-  const handle = await page.waitForFunction(({ i, not }) => {
-    const nb = window.jupyterapp?.shell.currentWidget?.content;
-    const cell = nb?.widgets[i];
-    if (!cell) return null;
-    const outputs = cell.model.outputs;
-    const live = [];
-    for (let k = 0; k < outputs.length; k++) {
-      if (outputs.get(k).metadata?.cloudline?.status === 'live') live.push(k);
-    }
-    if (live.length > 1) return { error: `${live.length} status lines` };
-    const node = cell.node.querySelectorAll('.jp-OutputArea-child')[live[0]];
-    const text = node?.innerText.trim();
+// footer returns the text of cell i's cloudline footer once it is there,
+// differs from `not` and (when running is set) the cell still runs.
+async function footer(i, { not = null, running = null } = {}) {
+  const handle = await page.waitForFunction(({ i, not, running }) => {
+    const cell = window.jupyterapp?.shell.currentWidget?.content?.widgets[i];
+    const f = cell?.node.querySelector('.cl-footer');
+    const text = f?.querySelector('.cl-footer-line')?.textContent?.trim();
     if (!text || text === not) return null;
-    return { text };
-  }, { i, not }, { timeout: WAIT });
-  const { text, error } = await handle.jsonValue();
-  assert.equal(error, undefined, `cell ${i}: ${error}`);
-  return text;
+    if (running !== null && (f.dataset.state === 'running') !== running) return null;
+    return { text, state: f.dataset.state, rules: [...f.querySelectorAll('.cl-marker')].map((m) => m.dataset.rule) };
+  }, { i, not, running }, { timeout: WAIT });
+  return handle.jsonValue();
 }
 
-uiTest(`a long cell in "${KERNEL}" gets a live status line and long-training advice`, async () => {
+// outputKinds lists cell i's outputs as "stream" or the rule of a cloudline
+// note ("note:long-training"), or their output_type.
+async function outputKinds(i) {
+  return page.evaluate((i) => {
+    const outputs = window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs;
+    const kinds = [];
+    for (let k = 0; k < outputs.length; k++) {
+      const o = outputs.get(k);
+      const meta = o.metadata?.cloudline;
+      kinds.push(meta ? `note:${meta.rule ?? (meta.rules ?? []).join('+')}` : o.type);
+    }
+    return kinds;
+  }, i);
+}
+
+// theme switches JupyterLab's theme and waits until it is applied.
+async function theme(name, light) {
+  await page.evaluate((name) => window.jupyterapp.commands.execute('apputils:change-theme', { theme: name }), name);
+  await page.waitForFunction((light) => document.body.dataset.jpThemeLight === String(light), light, { timeout: WAIT });
+}
+
+// noteStyle is the callout's background and text colour in cell i.
+async function noteStyle(i) {
+  return cells().nth(i).locator('.cl-note').first().evaluate((el) => {
+    const cs = getComputedStyle(el);
+    return { background: cs.backgroundColor, color: cs.color, border: cs.borderLeftColor };
+  });
+}
+
+uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after it as a callout`, async () => {
   await page.goto(`${LAB_URL}/lab?token=${TOKEN}`);
   const card = page.locator('.jp-LauncherCard[data-category="Notebook"]')
     .filter({ has: page.getByText(KERNEL, { exact: true }) });
@@ -152,33 +171,79 @@ uiTest(`a long cell in "${KERNEL}" gets a live status line and long-training adv
   const i = await runCell([
     'import time',
     '',
-    '# No progress bar: a tqdm bar would get projected-training, which',
-    '# tells the story long-training would.',
-    'for step in range(80):',
-    '    time.sleep(0.1)  # training_time is 3s in this kernelspec',
+    'for step in tqdm(range(60), desc="training"):',
+    '    time.sleep(0.1)  # 6 s; training_time is 3s and live_after 1s in this kernelspec',
     'print("training done")',
   ].join('\n'));
 
-  const first = await statusLine(i);
-  const updated = await statusLine(i, first);
-  assert.notEqual(updated, first, 'the status line never changed');
-
-  const { index, meta, heading } = await adviceIn(i, 'long-training');
-  assert.equal(meta.checkpoint, 'compute');
-  assert.equal(meta.evidence?.running, true, 'long-training was not posted while the cell ran');
-  const shown = cells().nth(i).locator('.jp-OutputArea-child').nth(index);
-  await shown.waitFor({ state: 'visible' });
-  assert.ok(heading && (await shown.innerText()).includes(heading),
-    `the advice on screen lacks its heading ${JSON.stringify(heading)}`);
+  // The footer appears while the cell runs and keeps changing.
+  const first = await footer(i, { running: true });
+  const updated = await footer(i, { not: first.text, running: true });
+  assert.notEqual(updated.text, first.text, 'the footer never changed');
+  assert.match(updated.text, /peak \S+ \S+ of \S+ \S+/, `no peak memory against the limit: ${updated.text}`);
+  // Its finding shows at once, as a marker, while the cell still runs.
+  await page.waitForFunction((i) => {
+    const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
+    const f = cell.node.querySelector('.cl-footer[data-state="running"]');
+    return f?.querySelector('.cl-marker[data-rule="long-training"]') ? true : null;
+  }, i, { timeout: WAIT });
+  // While the cell runs, cloudline posts nothing into its outputs.
+  const during = await outputKinds(i);
+  assert.ok(during.every((k) => k === 'stream'), `cloudline output while the cell ran: ${during}`);
 
   await waitDone(i);
+  const end = await footer(i, { running: false });
+  assert.equal(end.state, 'ended');
+  assert.doesNotMatch(end.text, /left/, `the summary still projects: ${end.text}`);
   assert.match(await outputText(i), /training done/);
-  const final = await statusLine(i);
-  assert.match(final, /finished/, `the status line did not say the cell finished: ${final}`);
 
-  await shown.scrollIntoViewIfNeeded();
-  const shot = path.join(ARTIFACTS, 'lab-long-training.png');
+  // The bar is one stream output (never split by cloudline), the notes come
+  // after every stream.
+  await adviceIn(i, 'long-training');
+  const kinds = await outputKinds(i);
+  const bars = await page.evaluate((i) => {
+    const outputs = window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs;
+    let n = 0;
+    for (let k = 0; k < outputs.length; k++) {
+      const o = outputs.get(k);
+      if (o.type === 'stream' && String(o.data['application/vnd.jupyter.stderr'] ?? '').includes('training:')) n++;
+    }
+    return n;
+  }, i);
+  assert.equal(bars, 1, `the tqdm bar is in ${bars} stream outputs: ${kinds}`);
+  const firstNote = kinds.findIndex((k) => k.startsWith('note:'));
+  assert.ok(firstNote > 0 && kinds.slice(0, firstNote).every((k) => k === 'stream') &&
+    kinds.slice(firstNote).every((k) => k.startsWith('note:')), `outputs: ${kinds}`);
+  assert.equal(await cells().nth(i).locator('.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]', { hasText: /training: +\d+%/ }).count(), 1,
+    'the bar is split on screen');
+
+  // The note renders as a callout: headline, folded details, the silencing command.
+  const note = cells().nth(i).locator('.cl-note').first();
+  await note.waitFor({ state: 'visible' });
+  const finding = note.locator('.cl-note-finding[data-rule="long-training"]');
+  assert.ok((await finding.locator('.cl-note-headline').innerText()).length > 10, 'no headline');
+  assert.equal(await finding.locator('details').getAttribute('open'), null, 'details are not folded');
+  assert.match(await finding.locator('.cl-note-copy').getAttribute('data-command'),
+    /^cloudline install --set rules_off=long-training$/);
+  await finding.locator('details summary').click();
+  assert.ok((await finding.locator('.cl-note-details').innerText()).length > 20, 'details do not open');
+
+  // Light and dark: the callout follows the theme.
+  await note.scrollIntoViewIfNeeded();
+  const light = await noteStyle(i);
+  const shot = path.join(ARTIFACTS, 'lab-note-light.png');
   await page.screenshot({ path: shot });
+  await theme('JupyterLab Dark', false);
+  const dark = await noteStyle(i);
+  assert.notEqual(dark.background, light.background, 'the callout ignores the dark theme');
+  assert.notEqual(dark.color, light.color, 'the callout text ignores the dark theme');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'lab-note-dark.png') });
+  await theme('JupyterLab Light', true);
+
+  // The status bar: the kernel's memory against its limit.
+  const status = page.locator('.cl-status');
+  await status.filter({ hasText: /^Mem \d+(\.\d)? \S+ \/ \d+(\.\d)? \S+/ }).waitFor({ state: 'visible' });
+  assert.match(await status.getAttribute('title'), /effective limit from/);
   if (SCREENSHOT_DOC) {
     mkdirSync(path.dirname(SCREENSHOT_DOC), { recursive: true });
     copyFileSync(shot, SCREENSHOT_DOC);
@@ -218,6 +283,50 @@ uiTest('input() takes what the user types', async () => {
   await box.press('Enter');
   await waitDone(i);
   assert.match(await outputText(i), /you typed resnet-tiny/);
+});
+
+uiTest('Notebook 7 renders the note and the footer', async () => {
+  // context.save(), not the save command: that asks to rename an untitled notebook.
+  await page.evaluate(() => window.jupyterapp.shell.currentWidget.context.save());
+  const nbPath = await page.evaluate(() => window.jupyterapp.shell.currentWidget.context.path);
+  await page.waitForFunction(() => !window.jupyterapp.shell.currentWidget.context.model.dirty, null, { timeout: WAIT });
+  await page.goto(`${LAB_URL}/notebooks/${encodeURI(nbPath)}?token=${TOKEN}`);
+  const nbCells = page.locator('.jp-Notebook .jp-Cell');
+  // The saved note of the first cell, as a callout.
+  const note = nbCells.first().locator('.cl-note-finding[data-rule="long-training"]');
+  await note.waitFor({ state: 'visible' });
+  assert.match(await note.locator('.cl-note-copy').getAttribute('data-command'), /rules_off=long-training/);
+  // A new 3 s cell gets its footer (the footer's minimum is 2 s).
+  const last = nbCells.nth((await nbCells.count()) - 1); // fixed: Shift+Enter adds a cell below
+  await last.locator('.cm-content').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText('import time\ntime.sleep(3)\nprint("nb7 done")');
+  await page.keyboard.press('Shift+Enter');
+  const f = last.locator('.cl-footer[data-state="ended"] .cl-footer-line');
+  await f.waitFor({ state: 'visible' });
+  assert.match(await f.innerText(), /^\d+s · peak /);
+  assert.match(await last.locator('.jp-OutputArea').innerText(), /nb7 done/);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'notebook7.png') });
+});
+
+uiTest('a plain python3 notebook beside it works, with no error in the console', async () => {
+  await page.goto(`${LAB_URL}/lab?token=${TOKEN}`);
+  await page.waitForFunction(() => window.jupyterapp?.commands.hasCommand('launcher:create'), null, { timeout: WAIT });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const plain = 'Python 3 (ipykernel)';
+  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:create-new', { kernelName: 'python3' }));
+  await page.waitForFunction((kernel) => {
+    const ctx = window.jupyterapp?.shell.currentWidget?.sessionContext;
+    return ctx?.kernelDisplayName === kernel && ctx?.session?.kernel?.status === 'idle';
+  }, plain, { timeout: WAIT });
+  const i = await runCell('import time\ntime.sleep(2.5)\nprint("plain kernel", 6 * 7)');
+  await waitDone(i);
+  assert.match(await outputText(i), /plain kernel 42/);
+  assert.equal(await cells().nth(i).locator('.cl-footer').count(), 0, 'a footer on a plain kernel');
+  assert.equal(await page.locator('.cl-status').isVisible(), false, 'cloudline memory shown for a plain kernel');
+  assert.deepEqual(errors, []);
 });
 
 uiTest('cloudline report renders its charts in Chromium', async () => {

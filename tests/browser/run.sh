@@ -28,6 +28,8 @@ if [ ! -x "$chromium" ]; then
 fi
 python="$root/.venv/bin/python"
 [ -x "$python" ] || { say ".venv is missing: run 'make setup' first"; exit 1; }
+[ -f "$root/.venv/share/jupyter/labextensions/@cloudline/labextension/package.json" ] ||
+	{ say "the JupyterLab extension is not in .venv: run 'make setup' first"; exit 1; }
 # bin/cloudline is rebuilt (a no-op when nothing changed) so the test never
 # runs a stale binary; CLOUDLINE=path tests another build as it is.
 cloudline="${CLOUDLINE:-}"
