@@ -19,7 +19,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   requires: [INotebookTracker],
   optional: [ISettingRegistry, IStatusBar],
   activate: (
-    _app: JupyterFrontEnd,
+    app: JupyterFrontEnd,
     tracker: INotebookTracker,
     registry: ISettingRegistry | null,
     statusBar: IStatusBar | null
@@ -27,8 +27,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let settings: ISettings = { ...DEFAULTS };
     const views = new Map<NotebookPanel, PanelView>();
     const item = new MemoryItem();
+    // The item shows the active main-area widget's kernel: hidden for
+    // anything but a notebook on a cloudline kernel.
     const refresh = (): void => {
-      const view = tracker.currentWidget ? views.get(tracker.currentWidget) : undefined;
+      const current = app.shell.currentWidget;
+      const view = current instanceof NotebookPanel ? views.get(current) : undefined;
       item.showReading(view?.kernel ?? null, settings.statusBar);
     };
     if (statusBar) {
@@ -36,14 +39,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         item,
         align: 'left',
         rank: 3,
-        isActive: () => true
+        isActive: () => item.active,
+        activeStateChanged: item.activeChanged
       });
     }
     tracker.widgetAdded.connect((_, panel) => {
       const view = new PanelView(panel, () => settings);
       views.set(panel, view);
       view.kernelChanged.connect(() => {
-        if (tracker.currentWidget === panel) {
+        if (app.shell.currentWidget === panel) {
           refresh();
         }
       });
@@ -53,6 +57,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     });
     tracker.currentChanged.connect(refresh);
+    app.shell.currentChanged?.connect(refresh);
     if (registry) {
       void registry
         .load(PLUGIN_ID)

@@ -1,6 +1,7 @@
 // The status bar item: the current notebook's kernel memory against its
 // effective limit, GPU memory when there is one.
 
+import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import * as fmt from './format';
@@ -14,18 +15,37 @@ const SOURCES: { [source: string]: string } = {
   KERNEL_MEMORY_LIMIT: "Enterprise Gateway's KERNEL_MEMORY_LIMIT"
 };
 
+// The status bar shows or hides the item itself, from isActive and
+// activeStateChanged (registered in index.ts).
 export class MemoryItem extends Widget {
+  private _active = false;
+  private _activeChanged = new Signal<this, void>(this);
+
+  get active(): boolean {
+    return this._active;
+  }
+
+  get activeChanged(): ISignal<this, void> {
+    return this._activeChanged;
+  }
+
+  private setActive(on: boolean): void {
+    if (on !== this._active) {
+      this._active = on;
+      this._activeChanged.emit();
+    }
+  }
+
   constructor() {
     super();
     this.addClass('cl-status');
     this.node.title = 'cloudline: kernel memory';
-    this.hide();
   }
 
   /** update shows k, or hides the item (null: no cloudline kernel). */
   showReading(k: IKernelMsg | null, enabled: boolean): void {
     if (!k || !enabled) {
-      this.hide();
+      this.setActive(false);
       return;
     }
     const lvl = fmt.level(k.rss_bytes, k.mem_limit_bytes, k.memory_fraction);
@@ -42,6 +62,6 @@ export class MemoryItem extends Widget {
     this.node.textContent = s;
     this.node.title = tip.join('\n');
     this.node.dataset.level = lvl;
-    this.show();
+    this.setActive(true);
   }
 }

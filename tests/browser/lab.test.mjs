@@ -218,7 +218,7 @@ uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after
     'the bar is split on screen');
 
   // The note renders as a callout: headline, folded details, the silencing command.
-  const note = cells().nth(i).locator('.cl-note').first();
+  const note = cells().nth(i).locator('.cl-note', { has: page.locator('[data-rule="long-training"]') });
   await note.waitFor({ state: 'visible' });
   const finding = note.locator('.cl-note-finding[data-rule="long-training"]');
   assert.ok((await finding.locator('.cl-note-headline').innerText()).length > 10, 'no headline');
@@ -247,6 +247,7 @@ uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after
   if (SCREENSHOT_DOC) {
     mkdirSync(path.dirname(SCREENSHOT_DOC), { recursive: true });
     copyFileSync(shot, SCREENSHOT_DOC);
+    copyFileSync(path.join(ARTIFACTS, 'lab-note-dark.png'), SCREENSHOT_DOC.replace(/\.png$/, '-dark.png'));
   }
 });
 
@@ -306,7 +307,8 @@ uiTest('Notebook 7 renders the note and the footer', async () => {
   await f.waitFor({ state: 'visible' });
   assert.match(await f.innerText(), /^\d+s · peak /);
   assert.match(await last.locator('.jp-OutputArea').innerText(), /nb7 done/);
-  await page.screenshot({ path: path.join(ARTIFACTS, 'notebook7.png') });
+  await f.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(ARTIFACTS, "notebook7.png") });
 });
 
 uiTest('a plain python3 notebook beside it works, with no error in the console', async () => {
@@ -316,7 +318,12 @@ uiTest('a plain python3 notebook beside it works, with no error in the console',
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   const plain = 'Python 3 (ipykernel)';
-  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:create-new', { kernelName: 'python3' }));
+  await page.evaluate(async () => {
+    const app = window.jupyterapp;
+    await app.restored;
+    const w = await app.commands.execute('notebook:create-new', { kernelName: 'python3' });
+    app.shell.activateById(w.id);
+  });
   await page.waitForFunction((kernel) => {
     const ctx = window.jupyterapp?.shell.currentWidget?.sessionContext;
     return ctx?.kernelDisplayName === kernel && ctx?.session?.kernel?.status === 'idle';
