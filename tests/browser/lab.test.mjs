@@ -170,6 +170,7 @@ uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after
 
   const i = await runCell([
     'import time',
+    'from tqdm import tqdm',
     '',
     'for step in tqdm(range(60), desc="training"):',
     '    time.sleep(0.1)  # 6 s; training_time is 3s and live_after 1s in this kernelspec',
@@ -181,12 +182,14 @@ uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after
   const updated = await footer(i, { not: first.text, running: true });
   assert.notEqual(updated.text, first.text, 'the footer never changed');
   assert.match(updated.text, /peak \S+ \S+ of \S+ \S+/, `no peak memory against the limit: ${updated.text}`);
-  // Its finding shows at once, as a marker, while the cell still runs.
-  await page.waitForFunction((i) => {
+  // A finding (the bar projects past training_time, or the cell runs past
+  // it) shows at once, as a marker, while the cell still runs.
+  const rule = await (await page.waitForFunction((i) => {
     const cell = window.jupyterapp.shell.currentWidget.content.widgets[i];
     const f = cell.node.querySelector('.cl-footer[data-state="running"]');
-    return f?.querySelector('.cl-marker[data-rule="long-training"]') ? true : null;
-  }, i, { timeout: WAIT });
+    return f?.querySelector('.cl-marker')?.dataset.rule ?? null;
+  }, i, { timeout: WAIT })).jsonValue();
+  assert.ok(['projected-training', 'long-training'].includes(rule), `unexpected finding ${rule}`);
   // While the cell runs, cloudline posts nothing into its outputs.
   const during = await outputKinds(i);
   assert.ok(during.every((k) => k === 'stream'), `cloudline output while the cell ran: ${during}`);
@@ -199,7 +202,7 @@ uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after
 
   // The bar is one stream output (never split by cloudline), the notes come
   // after every stream.
-  await adviceIn(i, 'long-training');
+  await adviceIn(i, rule);
   const kinds = await outputKinds(i);
   const bars = await page.evaluate((i) => {
     const outputs = window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs;
@@ -218,15 +221,15 @@ uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after
     'the bar is split on screen');
 
   // The note renders as a callout: headline, folded details, the silencing command.
-  const note = cells().nth(i).locator('.cl-note', { has: page.locator('[data-rule="long-training"]') });
+  const note = cells().nth(i).locator('.cl-note', { has: page.locator(`[data-rule="${rule}"]`) });
   await note.waitFor({ state: 'visible' });
-  const finding = note.locator('.cl-note-finding[data-rule="long-training"]');
+  const finding = note.locator(`.cl-note-finding[data-rule="${rule}"]`);
   assert.ok((await finding.locator('.cl-note-headline').innerText()).length > 10, 'no headline');
-  assert.equal(await finding.locator('details').getAttribute('open'), null, 'details are not folded');
+  assert.equal(await finding.locator(':scope > details').getAttribute('open'), null, 'details are not folded');
   assert.match(await finding.locator('.cl-note-copy').getAttribute('data-command'),
-    /^cloudline install --set rules_off=long-training$/);
-  await finding.locator('details summary').click();
-  assert.ok((await finding.locator('.cl-note-details').innerText()).length > 20, 'details do not open');
+    new RegExp(`^cloudline install --set rules_off=${rule}$`));
+  await finding.locator(':scope > details > summary').click();
+  assert.ok((await finding.locator(':scope > details > .cl-note-details').innerText()).length > 20, 'details do not open');
 
   // Light and dark: the callout follows the theme.
   await note.scrollIntoViewIfNeeded();
@@ -294,9 +297,9 @@ uiTest('Notebook 7 renders the note and the footer', async () => {
   await page.goto(`${LAB_URL}/notebooks/${encodeURI(nbPath)}?token=${TOKEN}`);
   const nbCells = page.locator('.jp-Notebook .jp-Cell');
   // The saved note of the first cell, as a callout.
-  const note = nbCells.first().locator('.cl-note-finding[data-rule="long-training"]');
+  const note = nbCells.first().locator('.cl-note-finding').first();
   await note.waitFor({ state: 'visible' });
-  assert.match(await note.locator('.cl-note-copy').getAttribute('data-command'), /rules_off=long-training/);
+  assert.match(await note.locator('.cl-note-copy').getAttribute('data-command'), /rules_off=[a-z-]+$/);
   // A new 3 s cell gets its footer (the footer's minimum is 2 s).
   const last = nbCells.nth((await nbCells.count()) - 1); // fixed: Shift+Enter adds a cell below
   await last.locator('.cm-content').click();
@@ -348,7 +351,8 @@ uiTest('cloudline report renders its charts in Chromium', async () => {
   assert.ok(await charts.first().locator('g.mark').count() >= 1, 'no advice marked on the timeline');
   assert.equal(await page.locator('[data-checkpoint="compute"][data-reached="true"]').count(), 1,
     'the compute checkpoint is not marked reached');
-  assert.ok(await page.locator('[data-rule="long-training"]').count() >= 1, 'long-training is not listed');
+  assert.ok(await page.locator('[data-rule="long-training"], [data-rule="projected-training"]').count() >= 1,
+    'no compute advice is listed');
   await page.screenshot({ path: path.join(ARTIFACTS, 'report.png'), fullPage: true });
 });
 
