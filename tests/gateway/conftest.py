@@ -31,6 +31,7 @@ REMOTE = "127.0.0.2"
 # The settings the notes are checked against: a cell past 2 s is long
 # training; memory over 5 % of the limit is pressure (100 MiB of 2 GiB).
 CULL_IDLE = 8
+LINGER_FLAG = "linger-done"
 SETTINGS = ["training_time=2s", "live_after=1h", "memory_fraction=0.05", "cooldown=0"]
 
 
@@ -110,6 +111,15 @@ def env(tmp_path_factory) -> Env:
     spec = json.loads((spec_dir / "kernel.json").read_text())
     spec["argv"][2:2] = ["--ip", REMOTE]
     (spec_dir / "kernel.json").write_text(json.dumps(spec, indent=1))
+    # The same, started by a parent that lives on until told (LINGER_FLAG
+    # appears), then exits: cloudline launch must not take that for the
+    # gateway going away.
+    linger = e.root / "linger.sh"
+    linger.write_text(f'#!/bin/sh\n"{e.cloudline}" "$@" &\nwhile [ ! -e "{e.root / LINGER_FLAG}" ]; do sleep 0.1; done\n')
+    linger.chmod(0o755)
+    spec["argv"][0] = str(linger)
+    (e.kernels / "cl-ssh-linger").mkdir()
+    (e.kernels / "cl-ssh-linger" / "kernel.json").write_text(json.dumps(spec, indent=1))
     return e
 
 
@@ -187,7 +197,7 @@ def gateway(env: Env, sshd: Sshd) -> Iterator[Gateway]:
     log = open(env.root / "gateway.log", "w")
     proc = subprocess.Popen(
         [str(GATEWAY_BIN / "jupyter-enterprisegateway"), "--ip=127.0.0.1", f"--port={port}", "--port_retries=0",
-         "--EnterpriseGatewayApp.allowed_kernels=['cl-local','cl-ssh']", "--log-level=DEBUG",
+         "--EnterpriseGatewayApp.allowed_kernels=['cl-local','cl-ssh','cl-ssh-linger']", "--log-level=DEBUG",
          # Idle culling: kernels without a client, idle for CULL_IDLE
          # seconds, go (every test but the culling one keeps a client).
          f"--MappingKernelManager.cull_idle_timeout={CULL_IDLE}", "--MappingKernelManager.cull_interval=1"],

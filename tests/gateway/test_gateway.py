@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CULL_IDLE, REMOTE, run, wait_until
+from conftest import CULL_IDLE, LINGER_FLAG, REMOTE, run, wait_until
 from gwclient import Kernel
 
 MODES = ["cl-local", "cl-ssh"]
@@ -141,6 +141,31 @@ def test_idle_kernel_culled(gateway):
     k.close_ws()
     wait_until(lambda: not gateway.has_kernel(k.id), CULL_IDLE + 60, f"kernel {k.id} to be culled")
     wait_until(lambda: all(gone(p) for p in procs), 30, f"culled kernel processes {procs} to exit")
+
+
+def ppid_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def test_launch_outlives_its_parent(gateway, env):
+    """Over SSH the launcher's parent (the gateway's nohup shell) exits
+    while the kernel runs on: the kernel must go on serving. Here the
+    parent is alive when cloudline starts and exits once the kernel is up."""
+    k = gateway.start("cl-ssh-linger", USER_ENV)
+    k.connect()
+    k.wait_ready()
+    child, launcher = pids(k)
+    parent = ppid_of(launcher)
+    assert Path(f"/proc/{parent}/cmdline").read_bytes().split(b"\0")[1].endswith(b"linger.sh")
+    (env.root / LINGER_FLAG).touch()
+    wait_until(lambda: gone(parent), 30, "the launcher's parent to exit")
+    # Longer than cloudline's parent poll (1 s) and its grace (2 s): a
+    # kernel that watched this parent would be stopped during the cell.
+    cell = k.execute("import time; time.sleep(4); print('alive')", timeout=60)
+    assert cell.status == "ok" and cell.stdout == "alive\n", cell.reply
+    assert not gone(launcher) and not gone(child)
+    k.shutdown()
+    wait_until(lambda: gone(child) and gone(launcher), 30, "the kernel's processes to exit")
 
 
 def test_bad_launcher_arguments_local(env):
