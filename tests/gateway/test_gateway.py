@@ -80,7 +80,9 @@ def test_runs_under_cloudline(kernel, env):
 def test_note_in_cell(kernel, env):
     cell = kernel.execute("import time; time.sleep(3)")
     assert cell.status == "ok", cell.reply
-    assert "long-training" in cell.rules(), cell.iopub
+    # long-training, or projected-training when the history (the other
+    # mode's run of the same cell) already says it will pass the line
+    assert cell.rules() & {"long-training", "projected-training"}, cell.iopub
 
 
 def test_memory_judged_against_kernel_memory(kernel):
