@@ -83,11 +83,15 @@ const (
 
 // finding is what a rule's detector saw; render turns it into Advice.
 type finding struct {
-	title    string
+	title    string                 // the headline: what was measured, against which limit
 	measured func(s style) string   // one or two sentences: numbers, units, the cell
 	details  func(s style) []string // optional bullet lines
 	todo     func(v vendor) string  // overrides the rule's todo when set
 	why      string                 // overrides the rule's why when set
+	// extra is an optional sentence after the measurement (a sizing of
+	// the machine the work needs, say); nil or "" adds nothing.
+	extra    func(s style) string
+	subjects []string // see Advice.Subjects
 	evidence map[string]any
 }
 
@@ -96,7 +100,9 @@ type rule struct {
 	id         string
 	checkpoint string
 	phases     []Phase
-	why        string // one line naming the checkpoint
+	why        string   // one line naming the checkpoint
+	keys       []string // the configuration keys of its thresholds, for loweredNote
+	service    purpose  // which of the vendor's services the headline names
 	todo       func(v vendor) string
 	detect     func(in Input) (finding, bool)
 }
@@ -158,7 +164,7 @@ func Evaluate(in Input) []Advice {
 		if sizing[r.id] {
 			f = withStep(f, r, in)
 		}
-		out = append(out, render(r, f, v))
+		out = append(out, render(r, f, v, in))
 	}
 	return out
 }

@@ -143,10 +143,11 @@ func TestEvaluateFires(t *testing.T) {
 		{name: "bytes read over memory", phase: CellEnd, rec: with(ended(time.Minute), func(r *cellwatch.Record) {
 			r.ReadBytes = 14 * gib
 		}), after: time.Minute, want: []string{RuleDatasetSize}},
+		// Files already on this disk need no free disk: not judged against it.
 		{name: "files opened over free disk", phase: CellEnd, rec: with(ended(time.Minute), func(r *cellwatch.Record) {
 			r.Machine.MemLimit, r.Machine.DiskFree, r.Machine.DiskTotal = 64*gib, 5*gib, 40*gib
 			r.Files = []cellwatch.FileUse{{Path: "/d/a.bin", Bytes: 3 * int64(gib)}, {Path: "/d/b.bin", Bytes: 3 * int64(gib)}}
-		}), after: time.Minute, want: []string{RuleDatasetSize}},
+		}), after: time.Minute},
 		// memory-pressure
 		{name: "memory near limit", phase: Live, rec: with(running(), func(r *cellwatch.Record) { r.PeakRSS = 13 * gib }),
 			after: time.Minute, want: []string{RuleMemoryPressure}},
@@ -200,26 +201,38 @@ func TestEvaluateFires(t *testing.T) {
 			r.Metrics = map[string]float64{"accuracy": 0.915, "loss": 0.2}
 		}), past: pastRuns(0.91, 0.912), want: []string{RuleStableModel}},
 		// local-serving
-		{name: "serving", phase: Live, rec: with(running(), func(r *cellwatch.Record) { r.ListenPorts = []int{8000} }),
+		{name: "serving", phase: CellEnd, rec: with(ended(10*time.Second), func(r *cellwatch.Record) { r.ListenPorts = []int{8000} }),
 			after: 10 * time.Second, want: []string{RuleLocalServing}},
+		// A listener is judged at the cell's end only (one stopped before it is no server).
+		{name: "serving judged at the end", phase: Live, rec: with(running(), func(r *cellwatch.Record) { r.ListenPorts = []int{8000} }),
+			after: 10 * time.Second},
+		{name: "dask dashboard", phase: CellEnd, rec: with(ended(10*time.Second), func(r *cellwatch.Record) {
+			r.Code, r.ListenPorts = "from dask.distributed import LocalCluster, Client\nclient = Client(LocalCluster())", []int{8787, 40211}
+		}), after: 10 * time.Second},
+		{name: "tensorboard default port", phase: CellEnd, rec: with(ended(10*time.Second), func(r *cellwatch.Record) {
+			r.ListenPorts = []int{6006}
+		}), after: 10 * time.Second},
+		{name: "flask beside tensorboard", phase: CellEnd, rec: with(ended(10*time.Second), func(r *cellwatch.Record) {
+			r.Code, r.ListenPorts = "from flask import Flask\n%tensorboard --logdir runs\napp.run(port=5000)", []int{5000, 6006}
+		}), after: 10 * time.Second, want: []string{RuleLocalServing}},
 		// several at once, in table order
-		{name: "memory and long and serving", phase: Live, rec: with(running(), func(r *cellwatch.Record) {
+		{name: "memory and long and serving", phase: CellEnd, rec: with(ended(3*time.Hour), func(r *cellwatch.Record) {
 			r.PeakRSS, r.ListenPorts = 14*gib, []int{8000}
 		}), after: 3 * time.Hour, want: []string{RuleMemoryPressure, RuleLongTraining, RuleLocalServing}},
 	})
 }
 
 func TestEvaluateRulesOff(t *testing.T) {
-	rec := with(running(), func(r *cellwatch.Record) { r.PeakRSS, r.ListenPorts = 14*gib, []int{8000} })
+	rec := with(ended(3*time.Hour), func(r *cellwatch.Record) { r.PeakRSS, r.ListenPorts = 14*gib, []int{8000} })
 	off := func(ids ...string) kernelspec.Config {
 		return config(func(c *kernelspec.Config) { c.RulesOff = ids })
 	}
 	runEvalCases(t, []evalCase{
-		{name: "one off", phase: Live, rec: rec, after: 3 * time.Hour, cfg: off(RuleLongTraining),
+		{name: "one off", phase: CellEnd, rec: rec, after: 3 * time.Hour, cfg: off(RuleLongTraining),
 			want: []string{RuleMemoryPressure, RuleLocalServing}},
-		{name: "all off", phase: Live, rec: rec, after: 3 * time.Hour, cfg: off(RuleIDs()...)},
+		{name: "all off", phase: CellEnd, rec: rec, after: 3 * time.Hour, cfg: off(RuleIDs()...)},
 		{name: "kernel-died off", phase: KernelDied, rec: rec, cfg: off(RuleKernelDied)},
-		{name: "unknown id is harmless", phase: Live, rec: rec, after: time.Minute, cfg: off("no-such-rule"),
+		{name: "unknown id is harmless", phase: CellEnd, rec: with(rec, func(r *cellwatch.Record) { r.Wall = time.Minute }), after: time.Minute, cfg: off("no-such-rule"),
 			want: []string{RuleMemoryPressure, RuleLocalServing}},
 	})
 }

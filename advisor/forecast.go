@@ -63,10 +63,10 @@ func forecast(in Input) (finding, bool) {
 	}
 	ago := agoText(in.Now.Sub(when))
 	return finding{
-		title: fmt.Sprintf("This cell %s %s on its last run, %s", verb, FormatDuration(took), ago),
+		title: fmt.Sprintf("This cell %s %s on its last run (%s), past the %s limit", verb, FormatDuration(took), ago, trainingLimit(in.Config)),
 		measured: func(s style) string {
 			return fmt.Sprintf("%s %s %s when it last ran (%s), past the training threshold of %s; it has started again.",
-				capital(s.cell(rec.FirstLine)), verb, s.strong(FormatDuration(took)), ago, FormatDuration(limit))
+				capital(s.cell(rec)), verb, s.strong(FormatDuration(took)), ago, trainingLimit(in.Config))
 		},
 		evidence: map[string]any{
 			"last_run_s": seconds(took), "last_run_status": string(last.Status), "last_run_ago_s": seconds(in.Now.Sub(when)),

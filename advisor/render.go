@@ -3,6 +3,8 @@ package advisor
 import (
 	"strings"
 	"unicode"
+
+	"github.com/cloudline/cloudline/cellwatch"
 )
 
 // style is the output form a finding's sentences are written in: markdown
@@ -14,8 +16,8 @@ var (
 	textStyle     = style{}
 )
 
-// code quotes user-supplied text (a cell's first line, a path, a metric
-// name) as inline code, shortened and with control characters blanked.
+// code quotes user-supplied text (a cell's line, a path, a metric name) as
+// inline code, shortened and with control characters blanked.
 func (s style) code(x string) string {
 	x = shorten(strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
@@ -52,17 +54,35 @@ func (s style) strong(x string) string {
 	return x
 }
 
-// cell names the cell by its first line, or "this cell" when unknown.
-func (s style) cell(firstLine string) string {
-	if strings.TrimSpace(firstLine) == "" {
-		return "this cell"
+// link renders text linked to url (plain text puts the URL in brackets).
+func (s style) link(text, url string) string {
+	switch {
+	case url == "":
+		return text
+	case s.markdown:
+		return "[" + text + "](" + url + ")"
 	}
-	return "cell " + s.code(firstLine)
+	return text + ": " + url
 }
 
-// render lays a finding out as advice: a heading line, what was measured,
-// why it matters, what to do, and an optional details section.
-func render(r *rule, f finding, v vendor) Advice {
+// cell names the cell as JupyterLab shows it: "cell [12] `fit(X, y)`".
+func (s style) cell(rec cellwatch.Record) string {
+	label := cellLabel(rec)
+	line := CellLine(rec)
+	switch {
+	case label == "" && line == "":
+		return "this cell"
+	case line == "":
+		return "cell " + label
+	case label == "":
+		return "cell " + s.code(line)
+	}
+	return "cell " + label + " " + s.code(line)
+}
+
+// render lays a finding out as advice: its headline, and details saying
+// what was measured, why it matters, what to do and how to silence it.
+func render(r *rule, f finding, v vendor, in Input) Advice {
 	why := r.why
 	if f.why != "" {
 		why = f.why
@@ -72,45 +92,73 @@ func render(r *rule, f finding, v vendor) Advice {
 		todo = f.todo
 	}
 	next := todo(v)
-	return Advice{
+	name, url := v.service(r.service)
+	a := Advice{
 		Rule:       r.id,
 		Checkpoint: r.checkpoint,
 		Title:      f.title,
-		Markdown:   renderMarkdown(f, why, next),
-		Text:       renderText(f, why, next),
+		Service:    name,
+		DocsURL:    url,
+		Silence:    "rules_off=" + r.id,
+		Subjects:   f.subjects,
 		Evidence:   f.evidence,
 	}
-}
-
-func renderMarkdown(f finding, why, next string) string {
-	s := markdownStyle
-	var b strings.Builder
-	b.WriteString("**cloudline: " + f.title + "**\n\n")
-	b.WriteString(f.measured(s) + "\n\n")
-	b.WriteString(why + "\n\n")
-	b.WriteString(s.strong("Next:") + " " + next + "\n")
-	if f.details != nil {
-		if lines := f.details(s); len(lines) > 0 {
-			b.WriteString("\n<details><summary>Details</summary>\n\n")
-			for _, l := range lines {
-				b.WriteString("- " + l + "\n")
+	a.parts = detailParts{why: why, url: url}
+	lowered := loweredNote(in.Config, r.keys)
+	for i, s := range []style{markdownStyle, textStyle} {
+		measured := f.measured(s)
+		if f.extra != nil {
+			if x := f.extra(s); x != "" {
+				measured += " " + x
 			}
-			b.WriteString("\n</details>\n")
+		}
+		if lowered != "" {
+			measured += " " + lowered
+		}
+		a.parts.measured[i] = measured
+		a.parts.next[i] = s.strong("Next:") + " " + next
+		a.parts.silence[i] = "Silence with " + s.code(a.Silence) + "."
+		if f.details != nil {
+			a.parts.bullets[i] = f.details(s)
 		}
 	}
-	return b.String()
+	a.DetailsMarkdown = a.parts.render(markdownStyle, true)
+	a.DetailsText = a.parts.render(textStyle, true)
+	a.Markdown = "**cloudline: " + a.Title + "**\n\n" + a.DetailsMarkdown
+	a.Text = "cloudline: " + a.Title + "\n" + a.DetailsText
+	return a
 }
 
-func renderText(f finding, why, next string) string {
-	s := textStyle
+// render lays the details out: in markdown one paragraph each for the
+// measurement, the reason (when why is set: a note says each checkpoint's
+// reason once) and the next step, then the list; in plain text one line
+// each, the documentation's address after the next step, the list
+// indented.
+func (p detailParts) render(s style, why bool) string {
+	i, sep, bullet := 1, "\n", "  - "
+	if s.markdown {
+		i, sep, bullet = 0, "\n\n", "- "
+	}
 	var b strings.Builder
-	b.WriteString("cloudline: " + f.title + "\n")
-	b.WriteString(f.measured(s) + "\n")
-	b.WriteString(why + "\n")
-	b.WriteString("Next: " + next + "\n")
-	if f.details != nil {
-		for _, l := range f.details(s) {
-			b.WriteString("  - " + l + "\n")
+	b.WriteString(p.measured[i] + sep)
+	if why {
+		b.WriteString(p.why + sep)
+	}
+	if s.markdown {
+		b.WriteString(p.next[i] + " " + p.silence[i] + "\n")
+	} else {
+		b.WriteString(p.next[i] + "\n")
+		if p.url != "" {
+			b.WriteString("Docs: " + p.url + "\n")
+		}
+		b.WriteString(p.silence[i] + "\n")
+	}
+	if len(p.bullets[i]) > 0 {
+		if s.markdown {
+			b.WriteString("\n")
+		}
+		for _, l := range p.bullets[i] {
+			b.WriteString(bullet + l + "\n")
 		}
 	}
 	return b.String()

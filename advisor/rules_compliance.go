@@ -16,6 +16,7 @@ var sensitiveDataRule = rule{
 	checkpoint: CheckpointCompliance,
 	phases:     []Phase{KernelStart, CellStart, Live, CellEnd},
 	why:        whyCompliance,
+	service:    forNotebook,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Develop in %s and keep the data there.", v.Notebook)
 	},
@@ -41,6 +42,7 @@ func sensitiveKernel(in Input) (finding, bool) {
 		todo: func(v vendor) string {
 			return fmt.Sprintf("Do this work in %s from the start, not on a local machine.", v.Notebook)
 		},
+		subjects: []string{"kernelspec"},
 		evidence: map[string]any{"sensitive": true},
 	}, true
 }
@@ -56,15 +58,16 @@ func sensitivePaths(in Input) (finding, bool) {
 	if len(hits) == 0 {
 		return finding{}, false
 	}
-	var paths []string
+	var paths, subjects []string
 	for i, h := range hits {
-		if i == maxEvidencePaths {
-			break
+		subjects = append(subjects, "path:"+h.path)
+		if i < maxEvidencePaths {
+			paths = append(paths, h.path)
 		}
-		paths = append(paths, h.path)
 	}
 	return finding{
-		title: "This cell touches data marked sensitive",
+		title:    "Data marked sensitive: " + shorten(hits[0].path) + " matches " + hits[0].pattern,
+		subjects: subjects,
 		measured: func(s style) string {
 			more := ""
 			if n := len(hits) - 1; n == 1 {
@@ -73,7 +76,7 @@ func sensitivePaths(in Input) (finding, bool) {
 				more = fmt.Sprintf(" (and %d more paths)", n)
 			}
 			return fmt.Sprintf("%s uses %s%s, which matches the sensitive pattern %s.",
-				capital(s.cell(rec.FirstLine)), s.code(hits[0].path), more, s.code(hits[0].pattern))
+				capital(s.cell(rec)), s.code(hits[0].path), more, s.code(hits[0].pattern))
 		},
 		details: func(s style) []string {
 			if len(hits) < 2 {

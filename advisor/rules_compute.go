@@ -29,6 +29,8 @@ var longTrainingRule = rule{
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{Live, CellEnd},
 	why:        whyTraining,
+	keys:       []string{"training_time"},
+	service:    forTraining,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Run this training as %s, and keep the notebook for exploring a sample.", v.Training)
 	},
@@ -41,14 +43,14 @@ var longTrainingRule = rule{
 		}
 		running := rec.Status == cellwatch.StatusRunning
 		return finding{
-			title: "Training has run for " + FormatDuration(d) + ": time to move it to the cloud",
+			title: "Training has run for " + FormatDuration(d) + ", past the " + trainingLimit(in.Config) + " limit",
 			measured: func(s style) string {
 				verb := "has been running for"
 				if !running {
 					verb = "ran for"
 				}
 				return fmt.Sprintf("%s %s %s, past the training threshold of %s.",
-					capital(s.cell(rec.FirstLine)), verb, s.strong(FormatDuration(d)), FormatDuration(limit))
+					capital(s.cell(rec)), verb, s.strong(FormatDuration(d)), trainingLimit(in.Config))
 			},
 			evidence: map[string]any{"wall_s": seconds(d), "threshold_s": seconds(limit), "running": running},
 		}, true
@@ -60,6 +62,8 @@ var projectedTrainingRule = rule{
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{CellStart, Live}, // CellStart: the last run as a forecast
 	why:        whyTraining,
+	keys:       []string{"training_time"},
+	service:    forTraining,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Rather than tie up this machine for hours, consider running it as %s.", v.Training)
 	},
@@ -78,11 +82,11 @@ var projectedTrainingRule = rule{
 		}
 		left := max(total-d, 0)
 		return finding{
-			title: "This run is on course to take about " + FormatDuration(total),
+			title: "On course to take about " + FormatDuration(total) + ", past the " + trainingLimit(in.Config) + " limit",
 			measured: func(s style) string {
 				return fmt.Sprintf("%s is %s done after %s, which projects about %s in total (%s more), past the training threshold of %s.",
-					capital(s.cell(rec.FirstLine)), FormatPercent(p.Fraction), FormatDuration(p.Elapsed),
-					s.strong(FormatDuration(total)), FormatDuration(left), FormatDuration(limit))
+					capital(s.cell(rec)), FormatPercent(p.Fraction), FormatDuration(p.Elapsed),
+					s.strong(FormatDuration(total)), FormatDuration(left), trainingLimit(in.Config))
 			},
 			details: func(s style) []string {
 				if p.Line == "" {
@@ -121,6 +125,8 @@ var computeSaturatedRule = rule{
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{Live, CellEnd},
 	why:        whyMachine,
+	keys:       []string{"training_time"},
+	service:    forScale,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Move this step to %s.", v.Scale)
 	},
@@ -135,10 +141,10 @@ var computeSaturatedRule = rule{
 			what = fmt.Sprintf("all %d CPU cores", cores)
 		}
 		return finding{
-			title: capital(what) + " were busy for " + FormatDuration(rec.CPUSaturated),
+			title: capital(what) + " were busy for " + FormatDuration(rec.CPUSaturated) + " (limit " + FormatDuration(saturation(in.Config)) + ")",
 			measured: func(s style) string {
 				return fmt.Sprintf("%s kept %s busy for %s of its %s.",
-					capital(s.cell(rec.FirstLine)), what, s.strong(FormatDuration(rec.CPUSaturated)), FormatDuration(d))
+					capital(s.cell(rec)), what, s.strong(FormatDuration(rec.CPUSaturated)), FormatDuration(d))
 			},
 			evidence: map[string]any{
 				"cpu_saturated_s": seconds(rec.CPUSaturated), "wall_s": seconds(d),
@@ -153,6 +159,8 @@ var gpuSaturatedRule = rule{
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{Live, CellEnd},
 	why:        whyMachine,
+	keys:       []string{"training_time"},
+	service:    forGPU,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Train on %s, where bigger or more GPUs are a setting.", v.GPU)
 	},
@@ -162,10 +170,10 @@ var gpuSaturatedRule = rule{
 			return finding{}, false
 		}
 		return finding{
-			title: "The GPU was saturated for " + FormatDuration(rec.GPUSaturated),
+			title: "The GPU was saturated for " + FormatDuration(rec.GPUSaturated) + " (limit " + FormatDuration(saturation(in.Config)) + ")",
 			measured: func(s style) string {
 				return fmt.Sprintf("%s kept the GPU saturated for %s (GPU memory peaked at %s, utilisation %s).",
-					capital(s.cell(rec.FirstLine)), s.strong(FormatDuration(rec.GPUSaturated)),
+					capital(s.cell(rec)), s.strong(FormatDuration(rec.GPUSaturated)),
 					formatShare(g.MemUsed, g.MemTotal), FormatPercent(g.UtilPercent/100))
 			},
 			evidence: map[string]any{
@@ -181,6 +189,8 @@ var parallelLoadRule = rule{
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{Live, CellEnd},
 	why:        whyMachine,
+	keys:       []string{"training_time"},
+	service:    forParallel,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Run these trainings side by side as %s.", v.Parallel)
 	},
@@ -196,14 +206,19 @@ var parallelLoadRule = rule{
 			others, verb = fmt.Sprintf("%d other cloudline kernels", rec.OtherBusy), "were"
 		}
 		return finding{
-			title: "Several models are training at once on this machine",
+			title: fmt.Sprintf("%s %s busy on this machine while this cell ran for %s", capital(others), verb, FormatDuration(d)),
 			measured: func(s style) string {
 				return fmt.Sprintf("%s has run for %s while %s %s busy on the same machine.",
-					capital(s.cell(rec.FirstLine)), FormatDuration(d), s.strong(others), verb)
+					capital(s.cell(rec)), FormatDuration(d), s.strong(others), verb)
 			},
 			evidence: map[string]any{"other_busy": rec.OtherBusy, "wall_s": seconds(d), "threshold_s": seconds(after)},
 		}, true
 	},
+}
+
+// trainingLimit is training_time as the user wrote it.
+func trainingLimit(cfg kernelspec.Config) string {
+	return limitOf(cfg, "training_time", kernelspec.FormatDuration(cfg.TrainingTime))
 }
 
 func capital(s string) string {

@@ -25,6 +25,8 @@ var memoryPressureRule = rule{
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{Live, CellEnd},
 	why:        whyMemory,
+	keys:       []string{"memory_fraction"},
+	service:    forMemory,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Move this work to %s, or explore a sample of the data locally.", v.Memory)
 	},
@@ -36,7 +38,8 @@ var memoryPressureRule = rule{
 		if !nearLimit && !swapping {
 			return finding{}, false
 		}
-		title := "Memory is nearly full: peak " + FormatBytes(peak) + " of " + FormatBytes(m.MemLimit)
+		title := "Memory peaked at " + FormatBytes(peak) + " of " + FormatBytes(m.MemLimit) + ", past the " +
+			limitOf(in.Config, "memory_fraction", FormatPercent(frac)) + " pressure line"
 		if !nearLimit {
 			title = "The machine started swapping: " + FormatBytes(rec.SwapGrowth) + " more swap"
 		}
@@ -44,7 +47,7 @@ var memoryPressureRule = rule{
 			title: title,
 			measured: func(s style) string {
 				msg := fmt.Sprintf("The kernel's processes peaked at %s while %s ran",
-					s.strong(formatShare(peak, m.MemLimit)), s.cell(rec.FirstLine))
+					s.strong(formatShare(peak, m.MemLimit)), s.cell(rec))
 				if nearLimit {
 					msg += fmt.Sprintf(", past the %s pressure line", FormatPercent(frac))
 				}
@@ -78,6 +81,7 @@ var kernelDiedRule = rule{
 	checkpoint: CheckpointCompute,
 	phases:     []Phase{KernelDied},
 	why:        whyDied,
+	service:    forMemory,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Restart the kernel; if this step needs more than this machine has, run it on %s.", v.Memory)
 	},
@@ -101,7 +105,7 @@ var kernelDiedRule = rule{
 				if sig != "" {
 					how = "was killed by " + s.strong(sig)
 				}
-				msg := fmt.Sprintf("While %s ran, the Python kernel %s", s.cell(rec.FirstLine), how)
+				msg := fmt.Sprintf("While %s ran, the Python kernel %s", s.cell(rec), how)
 				if peak > 0 {
 					msg += "; its processes had peaked at " + s.strong(formatShare(peak, m.MemLimit))
 				}

@@ -24,6 +24,8 @@ var stableModelRule = rule{
 	id:         RuleStableModel,
 	checkpoint: CheckpointStability,
 	phases:     []Phase{CellEnd},
+	keys:       []string{"stable_runs"},
+	service:    forServing,
 	why:        "Stability checkpoint: consistent model quality and a pipeline that runs smoothly mark the point to move training and serving to the cloud.",
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Move training to %s and serve the model from %s.", v.Training, v.Serving)
@@ -34,12 +36,12 @@ var stableModelRule = rule{
 			return finding{}, false
 		}
 		n := max(in.Config.StableRuns, minStableRuns)
-		st, ok := judgeStable(rec, in.Past, n)
+		st, ok := judgeStable(rec, sameNotebook(rec, in.Past), n)
 		if !ok {
 			return finding{}, false
 		}
 		return finding{
-			title: fmt.Sprintf("The model has been stable for %d runs: time to move it to the cloud", n),
+			title: fmt.Sprintf("The model's metrics have been steady for the last %d runs (stable_runs=%s)", n, limitOf(in.Config, "stable_runs", strconv.Itoa(n))),
 			measured: func(s style) string {
 				var parts []string
 				for i, m := range st.metrics {
@@ -184,7 +186,8 @@ func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
 var localServingRule = rule{
 	id:         RuleLocalServing,
 	checkpoint: CheckpointStability,
-	phases:     []Phase{Live, CellEnd},
+	phases:     []Phase{CellEnd},
+	service:    forServing,
 	why:        "Stability checkpoint: a model served from localhost reaches no one but this machine; serving users needs production infrastructure.",
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Deploy the model to %s.", v.Serving)
@@ -192,22 +195,25 @@ var localServingRule = rule{
 	detect: func(in Input) (finding, bool) {
 		rec := in.Record
 		ports := uniquePorts(rec.ListenPorts)
-		if len(ports) == 0 {
+		if len(ports) == 0 || !servesModels(rec.Code, ports) {
 			return finding{}, false
 		}
 		list := make([]string, len(ports))
+		subjects := make([]string, len(ports))
 		for i, p := range ports {
 			list[i] = strconv.Itoa(p)
+			subjects[i] = "port:" + list[i]
 		}
 		what := "port " + list[0]
 		if len(list) > 1 {
 			what = "ports " + strings.Join(list, ", ")
 		}
 		return finding{
-			title: "A model server is listening on localhost " + what,
+			title:    "A model server is listening on localhost " + what,
+			subjects: subjects,
 			measured: func(s style) string {
-				return fmt.Sprintf("A process of this kernel listens on TCP %s (seen during %s).",
-					s.strong(what), s.cell(rec.FirstLine))
+				return fmt.Sprintf("A process of this kernel listens on TCP %s (still listening when %s ended).",
+					s.strong(what), s.cell(rec))
 			},
 			evidence: map[string]any{"ports": ports},
 		}, true

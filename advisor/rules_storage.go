@@ -80,15 +80,20 @@ var datasetSizeRule = rule{
 	checkpoint: CheckpointStorage,
 	phases:     []Phase{CellStart, Live, CellEnd},
 	why:        whyStorage,
+	keys:       []string{"dataset_size", "memory_fraction"},
+	service:    forStorage,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Keep the full dataset in %s and prepare it with %s; explore a sample locally.", v.Storage, v.Data)
 	},
 	detect: func(in Input) (finding, bool) {
 		rec, m, cfg := in.Record, in.Record.Machine, in.Config
 		u := measureData(rec)
+		// Free disk is no measure of data already on this disk (and data
+		// read from elsewhere does not land on it): the disk-space rule
+		// judges what a cell writes.
 		var over []string
 		if cfg.DatasetSize > 0 && u.total > uint64(cfg.DatasetSize) {
-			over = append(over, "the dataset_size limit of "+FormatBytes(uint64(cfg.DatasetSize)))
+			over = append(over, "the dataset_size limit of "+limitOf(cfg, "dataset_size", FormatBytes(uint64(cfg.DatasetSize))))
 		}
 		if u.total >= bigData && m.MemLimit > 0 && cfg.MemoryFraction > 0 {
 			if line := cfg.MemoryFraction * float64(m.MemLimit); float64(u.total) > line {
@@ -96,14 +101,16 @@ var datasetSizeRule = rule{
 					FormatPercent(cfg.MemoryFraction), FormatBytes(m.MemLimit), FormatBytes(uint64(line))))
 			}
 		}
-		if u.total >= bigData && m.DiskTotal > 0 && u.total > m.DiskFree {
-			over = append(over, "the "+FormatBytes(m.DiskFree)+" of free disk")
-		}
 		if len(over) == 0 {
 			return finding{}, false
 		}
+		var subjects []string
+		for _, p := range u.paths {
+			subjects = append(subjects, "path:"+p.Path)
+		}
 		return finding{
-			title: "This cell's data (" + FormatBytes(u.total) + ") outgrows this machine",
+			title:    "This cell's data (" + FormatBytes(u.total) + ") is more than " + over[0],
+			subjects: subjects,
 			measured: func(s style) string {
 				where := ""
 				if len(u.paths) > 0 {
@@ -114,7 +121,7 @@ var datasetSizeRule = rule{
 					where += ")"
 				}
 				return fmt.Sprintf("%s works with %s of data%s, more than %s.",
-					capital(s.cell(rec.FirstLine)), s.strong(FormatBytes(u.total)), where, strings.Join(over, " and "))
+					capital(s.cell(rec)), s.strong(FormatBytes(u.total)), where, strings.Join(over, " and "))
 			},
 			details: func(s style) []string {
 				var lines []string
@@ -143,6 +150,8 @@ var diskSpaceRule = rule{
 	checkpoint: CheckpointStorage,
 	phases:     []Phase{Live, CellEnd},
 	why:        whyStorage,
+	keys:       []string{"disk_free_fraction"},
+	service:    forStorage,
 	todo: func(v vendor) string {
 		return fmt.Sprintf("Write datasets, features and checkpoints to %s instead of the local disk.", v.Storage)
 	},
@@ -160,16 +169,19 @@ var diskSpaceRule = rule{
 		if !low && !outgrown {
 			return finding{}, false
 		}
+		floor := ""
+		if low {
+			floor = ", under the " + limitOf(cfg, "disk_free_fraction", FormatPercent(cfg.DiskFreeFraction)) + " floor"
+		}
 		return finding{
-			title: "The disk is nearly full: " + FormatBytes(m.DiskFree) + " free of " + FormatBytes(m.DiskTotal),
+			title:    "The disk is nearly full: " + FormatBytes(m.DiskFree) + " free of " + FormatBytes(m.DiskTotal) + floor,
+			subjects: []string{"disk"},
 			measured: func(s style) string {
 				msg := fmt.Sprintf("The working directory's disk has %s free",
 					s.strong(formatShare(m.DiskFree, m.DiskTotal)))
-				if low {
-					msg += fmt.Sprintf(", under the %s floor", FormatPercent(cfg.DiskFreeFraction))
-				}
+				msg += floor
 				if rec.WriteBytes > 0 {
-					msg += fmt.Sprintf("; %s wrote %s", s.cell(rec.FirstLine), FormatBytes(rec.WriteBytes))
+					msg += fmt.Sprintf("; %s wrote %s", s.cell(rec), FormatBytes(rec.WriteBytes))
 					if outgrown {
 						msg += ", more than what remains"
 					}

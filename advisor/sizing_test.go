@@ -87,7 +87,7 @@ func TestForecastFromLastRun(t *testing.T) {
 		return Evaluate(Input{Phase: CellStart, Record: start, Past: past, Config: config(nil), Now: t0.Add(time.Second)})
 	}
 	got := eval(quick(), last)
-	if len(got) != 1 || got[0].Rule != RuleProjectedTraining || got[0].Title != "This cell took 2h 00m on its last run, 2 days ago" {
+	if len(got) != 1 || got[0].Rule != RuleProjectedTraining || got[0].Title != "This cell took 2h 00m on its last run (2 days ago), past the 1h limit" {
 		t.Fatalf("forecast: %+v", got)
 	}
 	if !strings.Contains(got[0].Text, "Standard_D2s_v5") || got[0].Evidence["source"] != "history" {

@@ -23,6 +23,13 @@ var endWords = map[cellwatch.Status]string{
 // running. It is one line in both forms. The caller decides when to show
 // it (cells past Config.LiveAfter) and how often to update it.
 func Status(rec cellwatch.Record, cfg kernelspec.Config, now time.Time) (markdown, text string) {
+	md, tx := statusBody(rec, cfg, now)
+	return "**cloudline** · " + md, "cloudline · " + tx
+}
+
+// statusBody is the status line without its "cloudline" prefix: the last
+// line of a note.
+func statusBody(rec cellwatch.Record, cfg kernelspec.Config, now time.Time) (markdown, text string) {
 	var md, tx []string
 	add := func(m, t string) { md, tx = append(md, m), append(tx, t) }
 
@@ -53,7 +60,7 @@ func Status(rec cellwatch.Record, cfg kernelspec.Config, now time.Time) (markdow
 			add(s, s)
 		}
 	}
-	return "**cloudline** · " + strings.Join(md, " · "), "cloudline · " + strings.Join(tx, " · ")
+	return strings.Join(md, " · "), strings.Join(tx, " · ")
 }
 
 // progressPhrase is "about 1h 10m left (1h 22m in total)" once the

@@ -6,13 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // Busy markers: while one of its cells runs, each cloudline process keeps
-// an empty file named after its pid in a directory shared by the user's
-// kernels. Counting the markers of live processes tells a kernel how many
-// others are busy at the same time.
+// a file named after its pid, holding its kernel's pid, in a directory
+// shared by the user's kernels. A kernel counts another as busy when its
+// marker is there, is the same user's, and the other kernel's process tree
+// used CPU since the last look: a cell that only sleeps (waiting for input,
+// a server idling, time.sleep) is no training.
 
 // DefaultBusyDir is $XDG_RUNTIME_DIR/cloudline/busy, else
 // $TMPDIR/cloudline-<uid>/busy.
@@ -23,12 +27,31 @@ func DefaultBusyDir() string {
 	return filepath.Join(os.TempDir(), fmt.Sprintf("cloudline-%d", os.Getuid()), "busy")
 }
 
+// busyCPUShare is the share of one core another kernel's tree must use
+// over a busyWindow to count as busy: a sleeping ipykernel uses about
+// 0.1 %, any computation far more. The window is long enough for the
+// kernel's 10 ms CPU accounting to measure that share.
+const (
+	busyCPUShare = 0.05
+	busyWindow   = time.Second
+)
+
 // busyMarker is this process's marker in dir.
 type busyMarker struct {
-	dir  string
-	pid  int
-	on   bool
-	made bool // dir exists
+	dir   string
+	pid   int // ours, the marker's name
+	child int // our kernel's, the marker's content
+	on    bool
+	made  bool               // dir exists
+	proc  string             // /proc; "" = "/proc"
+	seen  map[int]cpuReading // other markers' last tree CPU
+	now   func() time.Time   // nil = time.Now
+}
+
+type cpuReading struct {
+	cpu  time.Duration
+	at   time.Time
+	busy bool // the verdict of the window that ended at this reading
 }
 
 // set creates (busy) or removes (idle) the marker.
@@ -50,18 +73,17 @@ func (b *busyMarker) set(busy bool) error {
 		}
 		b.made = true
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
+	if err := os.WriteFile(path, []byte(strconv.Itoa(b.child)), 0o600); err != nil {
 		return fmt.Errorf("create busy marker: %w", err)
 	}
 	b.on = true
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("create busy marker: %w", err)
-	}
 	return nil
 }
 
-// others counts the markers of other live processes. Markers of dead
+// others counts the other kernels of this user that are busy: a marker
+// of a live process, owned by this user, whose kernel's tree used at
+// least busyCPUShare of a core over the last busyWindow. A marker seen
+// for the first time is not counted yet (no window to judge). Markers of dead
 // processes (a crashed kernel) are removed on the way.
 func (b *busyMarker) others() int {
 	if b.dir == "" {
@@ -71,19 +93,97 @@ func (b *busyMarker) others() int {
 	if err != nil {
 		return 0
 	}
+	now := time.Now()
+	if b.now != nil {
+		now = b.now()
+	}
+	next := make(map[int]cpuReading, len(b.seen))
 	n := 0
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == b.pid || pid <= 0 {
 			continue
 		}
-		if alive(pid) {
+		path := filepath.Join(b.dir, e.Name())
+		if !alive(pid) {
+			_ = os.Remove(path)
+			continue
+		}
+		info, err := e.Info()
+		if st, ok := info.Sys().(*syscall.Stat_t); err != nil || !ok || int(st.Uid) != os.Getuid() {
+			continue // another user's (a shared directory)
+		}
+		child, err := readPID(path)
+		if err != nil {
+			continue // an old marker without its kernel's pid
+		}
+		cpu, ok := b.treeCPU(child)
+		if !ok {
+			continue
+		}
+		r := cpuReading{cpu: cpu, at: now}
+		if last, ok := b.seen[pid]; ok {
+			wall := now.Sub(last.at)
+			if wall < busyWindow && wall >= 0 {
+				r = last // the window goes on
+			} else {
+				r.busy = wall > 0 && float64(cpu-last.cpu) >= busyCPUShare*float64(wall)
+			}
+		}
+		next[pid] = r
+		if r.busy {
 			n++
-		} else {
-			_ = os.Remove(filepath.Join(b.dir, e.Name()))
 		}
 	}
+	b.seen = next
 	return n
+}
+
+func readPID(path string) (int, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read busy marker: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("busy marker %s: no pid", filepath.Base(path))
+	}
+	return pid, nil
+}
+
+// maxBusyTree bounds the processes read per other kernel.
+const maxBusyTree = 64
+
+// treeCPU sums the CPU time of pid and its descendants.
+func (b *busyMarker) treeCPU(pid int) (time.Duration, bool) {
+	root := b.proc
+	if root == "" {
+		root = "/proc"
+	}
+	var total time.Duration
+	queue := []int{pid}
+	for i := 0; i < len(queue) && i < maxBusyTree; i++ {
+		p := strconv.Itoa(queue[i])
+		raw, err := os.ReadFile(filepath.Join(root, p, "stat"))
+		if err != nil {
+			if i == 0 {
+				return 0, false
+			}
+			continue
+		}
+		st, err := parseStat(raw)
+		if err != nil {
+			continue
+		}
+		total += st.CPU
+		kids, _ := os.ReadFile(filepath.Join(root, p, "task", p, "children"))
+		for _, f := range strings.Fields(string(kids)) {
+			if k, err := strconv.Atoi(f); err == nil {
+				queue = append(queue, k)
+			}
+		}
+	}
+	return total, true
 }
 
 // alive reports whether pid exists (EPERM: exists, another user's).

@@ -50,6 +50,7 @@ func (w *Watcher) handle(m *kernel.Message) {
 			// The kernel starts running the code now. A request that
 			// waited in the kernel's queue (run all) is measured from here.
 			c.rec.Started = lm.at
+			c.rec.ExecutionCount = executionCount(m.Content)
 		}
 		w.follow(w.run.life.step(lm))
 	}
@@ -302,10 +303,10 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	// cells pays nothing: a server a cell started (HTTPServer binds before
 	// its thread serves) is seen at its end; the checks every PortsEvery,
 	// idle or not, find the rest for the next record.
-	if d := rs.now().Sub(rs.portsAt); w.portsEvery() > 0 && (d < 0 || d >= portsAtEnd) {
+	if d := rs.now().Sub(rs.portsAt); w.portsEvery() > 0 && (d < 0 || d >= portsAtEnd || mayServe(c.rec.Code)) {
 		w.checkPorts(false)
 	}
-	c.rec.ListenPorts = union(c.rec.ListenPorts, rs.ports)
+	c.rec.ListenPorts = slices.Clone(rs.ports) // judged at the end: see Record.ListenPorts
 	w.awaitScan(c)
 	c.resize(rs.dir) // sizes at the end, not when first seen
 	c.rec.Status, c.rec.Signal, c.rec.Ended = status, signal, at

@@ -134,15 +134,19 @@ func sizeOf(ctx context.Context, p string, seen map[string]bool, entries *int, m
 	return all, added, cut
 }
 
-// pathLiterals returns the string literals of Python code that could be
-// paths, in order, without duplicates. f-strings (and t-strings) are
-// skipped: their value is not known before the cell runs.
+// pathLiterals returns the string literals of Python code that the code
+// uses as paths, in order, without duplicates. f-strings (and t-strings)
+// are skipped: their value is not known before the cell runs.
 func pathLiterals(code string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, lit := range stringLiterals(code) {
+	for _, l := range lexLiterals(code) {
+		lit := l.text
 		if lit == "" || len(lit) > 1024 || strings.ContainsAny(lit, "\n\x00") || strings.Contains(lit, "://") || seen[lit] {
 			continue
+		}
+		if !looksLikePath(lit) && !usedAsPath(code[:l.start]) {
+			continue // a dict key, a column name, a label: {'data': [...]}
 		}
 		seen[lit] = true
 		out = append(out, lit)
@@ -154,6 +158,20 @@ func pathLiterals(code string) []string {
 // literals: comments are skipped, prefixes and triple quotes understood.
 func stringLiterals(code string) []string {
 	var out []string
+	for _, l := range lexLiterals(code) {
+		out = append(out, l.text)
+	}
+	return out
+}
+
+// literal is a string literal's value and where its prefix or quote starts.
+type literal struct {
+	text  string
+	start int
+}
+
+func lexLiterals(code string) []literal {
+	var out []literal
 	for i := 0; i < len(code); {
 		c := code[i]
 		switch {
@@ -167,6 +185,7 @@ func stringLiterals(code string) []string {
 			continue
 		}
 		prefix := literalPrefix(code, i)
+		start := i - len(prefix)
 		raw := strings.ContainsAny(prefix, "rR")
 		skip := strings.ContainsAny(prefix, "fFtT")
 		q := code[i : i+1]
@@ -195,7 +214,7 @@ func stringLiterals(code string) []string {
 			i++
 		}
 		if !skip {
-			out = append(out, b.String())
+			out = append(out, literal{text: b.String(), start: start})
 		}
 	}
 	return out

@@ -111,3 +111,26 @@ func FuzzStringLiterals(f *testing.F) {
 		}
 	})
 }
+
+func TestPathLiterals(t *testing.T) {
+	tests := []struct {
+		name string
+		code string
+		want []string
+	}{
+		{"dict key and column names are no paths", `df = pd.DataFrame({'data': [1, 2], 'label': ['a', 'b']}); df['data']`, nil},
+		{"a path-taking call's argument", `df = pd.read_csv('data'); x = np.load("weights"); os.listdir('images')`, []string{"data", "weights", "images"}},
+		{"open and Path", `open('notes')` + "\n" + `p = Path ( 'data' )`, []string{"notes", "data"}},
+		{"keyword arguments naming paths", `ds = MNIST(root='data', download=True); load(data_dir="raw", mode='train')`, []string{"data", "raw"}},
+		{"separators, extensions, globs", `a = 'data/'; b = "x.parquet"; c = '*.csv'; d = '~/ds'`, []string{"data/", "x.parquet", "*.csv", "~/ds"}},
+		{"numbers and versions are no files", `v = '3.5'; w = 'v1.2'; k = 'cuda'`, nil},
+		{"comparison is not a keyword", `if mode == 'train': pass`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := pathLiterals(tt.code); !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

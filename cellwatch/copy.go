@@ -1,6 +1,7 @@
 package cellwatch
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"strings"
@@ -38,4 +39,13 @@ func cloneRecord(r *Record) Record {
 		c.Progress = &p
 	}
 	return c
+}
+
+// executionCount reads execution_count from an execute_input's content.
+func executionCount(content []byte) int {
+	var in struct {
+		N int `json:"execution_count"`
+	}
+	_ = json.Unmarshal(content, &in)
+	return in.N
 }

@@ -2,6 +2,7 @@ package cellwatch
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -55,4 +56,19 @@ func union(a, b []int) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// serveWords are what code that starts a server says; a cell whose code
+// has one gets its ports checked at its end even within a second of the
+// last check (a burst of quick cells is otherwise checked once a second).
+var serveWords = []string{"serve", "Server", "server", "run(", "listen", "launch", "Cluster", "tensorboard", "uvicorn", "Flask", "gradio"}
+
+// mayServe reports whether code may start a listener.
+func mayServe(code string) bool {
+	for _, w := range serveWords {
+		if strings.Contains(code, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -106,4 +106,11 @@ type Record struct {
 	Machine Machine  `json:"machine"`
 	Where   Where    `json:"where,omitzero"`   // Watcher.Where
 	Advice  []string `json:"advice,omitempty"` // rule ids posted for this cell
+
+	// ExecutionCount is the number the kernel gave the cell in its
+	// execute_input, the "[12]" JupyterLab shows; 0 until known.
+	ExecutionCount int `json:"execution_count,omitempty"`
+	// ListenPorts (above) of a running cell are the ports seen so far; of
+	// an ended one, those still listening at its end: a server stopped
+	// before the end served nobody.
 }

@@ -191,9 +191,9 @@ func (w *Watcher) newRunState(ctx context.Context) *runState {
 	switch w.BusyDir {
 	case "off":
 	case "":
-		rs.busy = busyMarker{dir: DefaultBusyDir(), pid: os.Getpid()}
+		rs.busy = busyMarker{dir: DefaultBusyDir(), pid: os.Getpid(), child: w.PID}
 	default:
-		rs.busy = busyMarker{dir: w.BusyDir, pid: os.Getpid()}
+		rs.busy = busyMarker{dir: w.BusyDir, pid: os.Getpid(), child: w.PID}
 	}
 	rs.tickEach = w.SampleEvery
 	if rs.tickEach <= 0 {

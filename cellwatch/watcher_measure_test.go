@@ -211,7 +211,7 @@ func TestWatcherBackgroundScan(t *testing.T) {
 	}
 	var code strings.Builder
 	for i := range 40 { // more literals than the scan before CellStart looks at
-		fmt.Fprintf(&code, "opts[%d] = 'value-%d'\n", i, i)
+		fmt.Fprintf(&code, "opts[%d] = 'missing-%d.csv'\n", i, i)
 	}
 	code.WriteString("df = pd.read_csv('late.csv')\n")
 	h.feed(t, execRequest(t, "m", code.String(), false, 0))

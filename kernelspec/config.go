@@ -19,6 +19,20 @@ type Config struct {
 	RulesOff         []string      // rules_off: rule ids that never fire
 	History          string        // history: path of the history file, "off", or "" for the default
 	Cooldown         time.Duration // cooldown: a rule is not repeated for the same notebook within this
+
+	// Written holds each key set by kernel.json or the environment as the
+	// user wrote it ("4MB", "90m"), so messages quote a limit in the
+	// user's own form. Keys left at their default are absent.
+	Written map[string]string
+}
+
+// WrittenOr returns the value of key as the user wrote it, or def when the
+// key was not set.
+func (c Config) WrittenOr(key, def string) string {
+	if w, ok := c.Written[key]; ok && w != "" {
+		return w
+	}
+	return def
 }
 
 // DefaultConfig returns the documented defaults.

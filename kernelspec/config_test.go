@@ -106,6 +106,7 @@ func TestParseConfigKeys(t *testing.T) {
 			want := def
 			tt.want(&want)
 			got, warnings := ParseConfig(json.RawMessage(tt.json), tt.env)
+			got.Written = nil // TestWritten covers it
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("config:\n got %+v\nwant %+v", got, want)
 			}
@@ -247,4 +248,16 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestWritten(t *testing.T) {
+	c, _ := ParseConfig(json.RawMessage(`{"dataset_size":"4MB","training_time":90,"cloud":"bogus"}`),
+		[]string{"CLOUDLINE_LIVE_AFTER= 5s "})
+	want := map[string]string{"dataset_size": "4MB", "training_time": "90", "live_after": "5s"}
+	if !reflect.DeepEqual(c.Written, want) {
+		t.Errorf("Written = %v, want %v", c.Written, want)
+	}
+	if got := c.WrittenOr("cooldown", "1h"); got != "1h" {
+		t.Errorf("WrittenOr of an unset key = %q, want the default", got)
+	}
 }

@@ -73,6 +73,9 @@ func ParseConfig(raw json.RawMessage, environ []string) (Config, []string) {
 			w, used := apply(&c, f, v, "metadata.cloudline."+f.key, "the default ")
 			fromSpec[f.key] = used
 			warnings = append(warnings, w...)
+			if used {
+				written(&c, f.key, v)
+			}
 		}
 		if s, ok := env[EnvName(f.key)]; ok {
 			source := "the default "
@@ -80,8 +83,11 @@ func ParseConfig(raw json.RawMessage, environ []string) (Config, []string) {
 				source = "kernel.json's "
 			}
 			v, _ := json.Marshal(s)
-			w, _ := apply(&c, f, v, EnvName(f.key), source)
+			w, used := apply(&c, f, v, EnvName(f.key), source)
 			warnings = append(warnings, w...)
+			if used {
+				written(&c, f.key, v)
+			}
 		}
 	}
 	expandHome(&c, environ)
@@ -130,6 +136,19 @@ func apply(c *Config, f *field, v json.RawMessage, where, source string) ([]stri
 		out = append(out, where+": "+n)
 	}
 	return out, true
+}
+
+// written records the value of key as the user wrote it: a string's
+// text, anything else in compact JSON.
+func written(c *Config, key string, v json.RawMessage) {
+	if c.Written == nil {
+		c.Written = map[string]string{}
+	}
+	if s, ok := jsonString(v); ok {
+		c.Written[key] = strings.TrimSpace(s)
+		return
+	}
+	c.Written[key] = compact(v)
 }
 
 // envValues picks the non-empty CLOUDLINE_ entries of environ; the last of

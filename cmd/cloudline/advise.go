@@ -1,42 +1,56 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"github.com/cloudline/cloudline/advisor"
 	"github.com/cloudline/cloudline/cellwatch"
 )
 
-// onEvent runs on the watcher's goroutine for every cell event.
+// onEvent runs on the watcher's goroutine for every cell event. Each cell
+// has at most one note (advisor.Note): one display, created when the cell
+// first has something to say and updated in place after that.
 func (wt *watch) onEvent(ev cellwatch.Event) {
 	wt.takePast(ev.Kind == cellwatch.CellEnd)
 	rec := ev.Record
 	now := time.Now()
 	switch ev.Kind {
 	case cellwatch.CellStart:
+		wt.cool.CellStarted(rec)
 		if !wt.started && !rec.Silent {
 			wt.started = true
 			wt.advise(advisor.KernelStart, ev, now)
 		}
 		wt.advise(advisor.CellStart, ev, now)
+	case cellwatch.CellOutput:
+		if n := wt.note(ev); n != nil && ev.Output.Streams > 0 {
+			n.StreamSeen()
+		}
 	case cellwatch.CellTick:
 		if len(rec.CodePaths) > 0 {
 			wt.advise(advisor.CellStart, ev, now)
 		}
 		wt.advise(advisor.Live, ev, now)
-		if wt.comm.tick(rec, now) {
-			wt.liveStatus(ev, now, false)
+		if n := wt.note(ev); wt.comm.tick(rec, now) && n != nil {
+			if d, ok := n.Tick(rec, now); ok {
+				wt.post(ev, n, d)
+			}
 		}
 	case cellwatch.CellEnd:
 		phase := advisor.CellEnd
 		if rec.Status == cellwatch.StatusKernelDied {
 			phase = advisor.KernelDied
 		}
-		wt.postHeld(ev)
-		wt.advise(phase, ev, now)
-		wt.liveStatus(ev, now, true)
+		if n := wt.note(ev); n != nil {
+			as := append(wt.comm.takeHeld(rec.MsgID), wt.evaluate(phase, ev, now)...)
+			if d, ok := n.End(rec, as, now); ok {
+				wt.post(ev, n, d)
+			}
+		}
 		wt.comm.end(rec, now)
-		wt.cool.ForgetCell(rec.MsgID)
+		wt.cool.CellEnded(rec)
+		delete(wt.notes, rec.MsgID)
 		if rec.Notebook == wt.w.Notebook {
 			wt.past = append(wt.past, rec)
 			if len(wt.past) > pastCells {
@@ -46,84 +60,60 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 	}
 }
 
-// advise evaluates the rules for one phase and posts what fires.
-// Inside a cloud job nothing is posted: the job is where the work belongs.
+// note returns the cell's note, or nil when nothing is posted for it: a
+// silent request, or a kernel inside a cloud job (the job is where the
+// work belongs; the history is still written).
+func (wt *watch) note(ev cellwatch.Event) *advisor.Note {
+	rec := ev.Record
+	if !wt.place.Advise() || (rec.Silent && rec.Status != cellwatch.StatusKernelDied) {
+		return nil
+	}
+	n := wt.notes[rec.MsgID]
+	if n == nil {
+		n = &advisor.Note{ID: "cloudline-note-" + rec.MsgID, Cfg: wt.cfg}
+		wt.notes[rec.MsgID] = n
+	}
+	return n
+}
+
+// evaluate returns the advice of one phase to show now: what the
+// cool-down lets through and the cloudline comm does not hold for the
+// cell's end (see live.hold).
+func (wt *watch) evaluate(phase advisor.Phase, ev cellwatch.Event, now time.Time) []advisor.Advice {
+	rec := ev.Record
+	if n := wt.notes[rec.MsgID]; n != nil {
+		rec.Advice = append(slices.Clone(rec.Advice), n.Rules()...) // what the note holds so far
+	}
+	in := advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now, Place: wt.place}
+	var out []advisor.Advice
+	for _, a := range wt.cool.Admit(advisor.Evaluate(in), rec, now, wt.cfg.Cooldown) {
+		if !wt.comm.hold(phase, rec, a, now) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// advise adds what one phase finds to the cell's note.
 func (wt *watch) advise(phase advisor.Phase, ev cellwatch.Event, now time.Time) {
-	rec := ev.Record
-	if !wt.place.Advise() {
+	n := wt.note(ev)
+	if n == nil {
 		return
 	}
-	for _, a := range advisor.Evaluate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now, Place: wt.place}) {
-		if !wt.cool.AllowCell(a.Rule, rec.Notebook, rec.MsgID, now, wt.cfg.Cooldown) {
-			continue
-		}
-		if wt.comm.hold(phase, rec, a, now) {
-			continue
-		}
-		wt.post(ev, a)
+	if d, ok := n.Add(ev.Record, wt.evaluate(phase, ev, now), now); ok {
+		wt.post(ev, n, d)
 	}
 }
 
-// postHeld posts the advice held while the cell ran (see live.hold).
-func (wt *watch) postHeld(ev cellwatch.Event) {
-	for _, a := range wt.comm.takeHeld(ev.Record.MsgID) {
-		wt.post(ev, a)
-	}
-}
-
-// post injects one advice into the cell's output.
-func (wt *watch) post(ev cellwatch.Event, a advisor.Advice) {
-	rec := ev.Record
-	content := map[string]any{
-		"data": map[string]any{"text/markdown": a.Markdown, "text/plain": a.Text,
-			// The JupyterLab extension's form of the note (its renderer).
-			"application/vnd.cloudline.note+json": map[string]any{"v": 1, "cell": map[string]any{"line": rec.FirstLine},
-				"findings": []map[string]any{{"rule": a.Rule, "checkpoint": a.Checkpoint, "headline": a.Title,
-					"details": a.Markdown, "service": "", "docs_url": "", "silence": "rules_off=" + a.Rule}},
-				"status": nil}},
-		"metadata": map[string]any{"cloudline": map[string]any{"rule": a.Rule, "checkpoint": a.Checkpoint, "evidence": a.Evidence}},
-	}
-	if err := wt.p.Inject(ev.Parent, "display_data", content, nil); err != nil {
-		wt.log.Warn("advice not posted", "rule", a.Rule, "err", err)
+// post injects a note's display and records the rules it now holds.
+func (wt *watch) post(ev cellwatch.Event, n *advisor.Note, d advisor.Display) {
+	if err := wt.p.Inject(ev.Parent, d.MsgType(), d.Content, nil); err != nil {
+		wt.log.Warn("note not posted", "err", err)
 		return
 	}
-	wt.w.AddAdvice(rec.MsgID, a.Rule)
-	wt.log.Info("advice posted", "rule", a.Rule, "cell", rec.MsgID)
-}
-
-// liveStatus shows, refreshes or finishes a cell's live status line.
-// Cells that end before live_after never get one.
-func (wt *watch) liveStatus(ev cellwatch.Event, now time.Time, final bool) {
-	rec := ev.Record
-	if !wt.place.Advise() {
-		return
-	}
-	line := wt.live[rec.MsgID]
-	if line == nil {
-		if final || now.Sub(rec.Requested) < wt.cfg.LiveAfter {
-			return
-		}
-		line = &liveLine{id: "cloudline-status-" + rec.MsgID}
-		wt.live[rec.MsgID] = line
-	} else if !final && now.Sub(line.last) < statusEvery {
-		return
-	}
-	md, text := advisor.Status(rec, wt.cfg, now)
-	msgType := "update_display_data"
-	if line.last.IsZero() {
-		msgType = "display_data"
-	}
-	line.last = now
-	content := map[string]any{
-		"data":      map[string]string{"text/markdown": md, "text/plain": text},
-		"metadata":  map[string]any{"cloudline": map[string]any{"status": "live"}},
-		"transient": map[string]string{"display_id": line.id},
-	}
-	if err := wt.p.Inject(ev.Parent, msgType, content, nil); err != nil {
-		wt.log.Warn("status line not posted", "err", err)
-	}
-	if final {
-		delete(wt.live, rec.MsgID)
+	for _, rule := range n.Fresh() {
+		wt.w.AddAdvice(ev.Record.MsgID, rule)
+		wt.log.Info("advice posted", "rule", rule, "cell", ev.Record.MsgID)
 	}
 }
 
@@ -157,6 +147,7 @@ func (wt *watch) takePast(wait bool) {
 		}
 	}
 	wt.past = append(past, wt.past...) // older than anything seen since
+	wt.cool.Seed(past)                 // the cool-down outlives a restart
 	wt.pastIn = nil
 	wt.comm.remember(past)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/cloudline/cloudline/advisor"
 	"github.com/cloudline/cloudline/cellwatch"
@@ -13,9 +12,6 @@ import (
 	"github.com/cloudline/cloudline/kernelspec"
 	"github.com/google/uuid"
 )
-
-// statusEvery is how often the live status line is refreshed.
-const statusEvery = 2 * time.Second
 
 // watch wires the proxy to cellwatch and the advisor: the proxy's observer
 // and idle hold are the watcher's, the watcher's events are judged by the
@@ -34,18 +30,12 @@ type watch struct {
 
 	// Owned by the watcher goroutine (its handlers).
 	cool     advisor.Cooldown
-	past     []cellwatch.Record      // this notebook's last pastCells records
-	pastIn   chan []cellwatch.Record // the history read at start, once; nil once taken
-	pastLate bool                    // it was waited for in vain
-	started  bool                    // the first cell has been seen (kernel-start advice)
-	live     map[string]*liveLine
-	comm     *live // the cloudline comm (see live.go)
-}
-
-// liveLine is a cell's status display.
-type liveLine struct {
-	id   string
-	last time.Time
+	past     []cellwatch.Record       // this notebook's last pastCells records
+	pastIn   chan []cellwatch.Record  // the history read at start, once; nil once taken
+	pastLate bool                     // it was waited for in vain
+	started  bool                     // the first cell has been seen (kernel-start advice)
+	notes    map[string]*advisor.Note // execute_request msg_id -> the cell's note
+	comm     *live                    // the cloudline comm (see live.go)
 }
 
 func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) {
@@ -64,7 +54,7 @@ func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) 
 		cfg:    cfg,
 		place:  place,
 		log:    log,
-		live:   map[string]*liveLine{},
+		notes:  map[string]*advisor.Note{},
 		pastIn: make(chan []cellwatch.Record, 1),
 		done:   make(chan struct{}),
 	}

@@ -213,25 +213,59 @@ def cloudline_meta(msg: Msg) -> dict[str, Any] | None:
     return cl if isinstance(cl, dict) else None
 
 
-def is_advice(msg: Msg, rule: str | None = None) -> bool:
+def is_note(msg: Msg) -> bool:
+    """A message of a cell's note: its display_data or an update of it."""
     cl = cloudline_meta(msg)
-    if cl is None or msg["msg_type"] != "display_data" or "rule" not in cl:
+    return cl is not None and bool((msg["content"].get("transient") or {}).get("display_id"))
+
+
+def note_rules(msg: Msg) -> list[str]:
+    cl = cloudline_meta(msg) or {}
+    rules = cl.get("rules")
+    return list(rules) if isinstance(rules, list) else []
+
+
+def is_advice(msg: Msg, rule: str | None = None) -> bool:
+    """A note message holding advice (rule, when given)."""
+    if not is_note(msg):
         return False
-    return rule is None or cl["rule"] == rule
+    rules = note_rules(msg)
+    return bool(rules) if rule is None else rule in rules
 
 
 def advice(msgs: list[Msg], rule: str | None = None) -> list[Msg]:
-    return [m for m in msgs if is_advice(m, rule)]
+    """The note messages that add advice (rule, when given): each note's
+    first message holding it."""
+    out, seen = [], set()
+    for m in msgs:
+        if not is_advice(m, rule):
+            continue
+        did = m["content"]["transient"]["display_id"]
+        new = [r for r in note_rules(m) if (did, r) not in seen and (rule is None or r == rule)]
+        seen.update((did, r) for r in note_rules(m))
+        if new:
+            out.append(m)
+    return out
+
+
+def notes(msgs: list[Msg]) -> dict[str, Msg]:
+    """Each note's latest message, by display id, in order of creation."""
+    out: dict[str, Msg] = {}
+    for m in msgs:
+        if is_note(m):
+            out[m["content"]["transient"]["display_id"]] = m
+    return out
 
 
 def advice_rules(msgs: list[Msg]) -> list[str]:
-    return [cloudline_meta(m)["rule"] for m in advice(msgs)]
+    """The rules of every note, in their final state."""
+    return [r for m in notes(msgs).values() for r in note_rules(m)]
 
 
 def is_live_status(msg: Msg) -> bool:
     cl = cloudline_meta(msg)
     return (
-        msg["msg_type"] == "display_data"
+        msg["msg_type"] in ("display_data", "update_display_data")
         and cl is not None
         and cl.get("status") == "live"
         and bool((msg["content"].get("transient") or {}).get("display_id"))
@@ -239,14 +273,22 @@ def is_live_status(msg: Msg) -> bool:
 
 
 def notebook_advice(nb: Any) -> list[str]:
-    """Rule ids of the cloudline advice saved in a notebook's outputs."""
+    """Rule ids of the cloudline notes saved in a notebook's outputs."""
     rules = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             cl = (out.get("metadata") or {}).get("cloudline")
-            if out.get("output_type") == "display_data" and isinstance(cl, dict) and "rule" in cl:
-                rules.append(cl["rule"])
+            if out.get("output_type") == "display_data" and isinstance(cl, dict):
+                rules.extend(cl.get("rules") or [])
     return rules
+
+
+def notebook_notes(cell: Any) -> list[Any]:
+    """The cloudline outputs saved in a notebook cell."""
+    return [
+        o for o in cell.get("outputs", [])
+        if o.get("output_type") == "display_data" and isinstance((o.get("metadata") or {}).get("cloudline"), dict)
+    ]
 
 
 def hold_code(flag: Path, body: str = "", limit: float = 90) -> str:
