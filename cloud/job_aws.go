@@ -28,10 +28,7 @@ var awsImages = map[string][2]string{ // python -> {cpu tag, gpu tag}
 // CLOUDLINE_LOCAL_<CHANNEL>, and Steps has the uploads.
 func awsJob(j Job, jobFile string) (Files, error) {
 	size, _ := Fit("aws", j.Need)
-	region := j.Region
-	if region == "" {
-		region = "us-east-1"
-	}
+	region := cmpOr(j.Region, "us-east-1")
 	tags, ok := awsImages[j.Python]
 	if !ok {
 		tags = awsImages["3.11"]
@@ -40,41 +37,15 @@ func awsJob(j Job, jobFile string) (Files, error) {
 	if size.GPUs > 0 {
 		tag = tags[1]
 	}
-	bucket := j.Bucket
-	if bucket == "" {
-		bucket = "YOUR-BUCKET"
-	}
-	role := j.Role
-	if role == "" {
-		role = "arn:aws:iam::111122223333:role/YOUR-SAGEMAKER-EXECUTION-ROLE"
-	}
-	prefix := "s3://" + bucket + "/cloudline/" + j.Name + "/"
+	role := cmpOr(j.Role, "arn:aws:iam::111122223333:role/YOUR-SAGEMAKER-EXECUTION-ROLE")
+	prefix := "s3://" + cmpOr(j.Bucket, "YOUR-BUCKET") + "/cloudline/" + j.Name + "/"
 	const data = "/opt/ml/input/data/"
-	env := map[string]string{}
-	var steps []string
-	channels := []map[string]any{}
-	addChannel := func(name, local, uri string, dir bool, exclude ...string) {
-		channels = append(channels, map[string]any{
-			"ChannelName": name, "InputMode": "File",
-			"DataSource": map[string]any{"S3DataSource": map[string]any{
-				"S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}},
-		})
-		env["CLOUDLINE_LOCAL_"+strings.ToUpper(name)] = local
-		if dir {
-			ex := ""
-			for _, e := range exclude {
-				ex += " --exclude " + shellQuote(e)
-			}
-			steps = append(steps, fmt.Sprintf("aws s3 cp --recursive%s %s %s", ex, shellQuote(local), uri))
-		} else {
-			steps = append(steps, fmt.Sprintf("aws s3 cp %s %s%s", shellQuote(local), uri, path.Base(local)))
-		}
-	}
-	addChannel("code", j.Code, prefix+"code/", true, j.inCode("*")...)
-	addChannel("requirements", j.ReqFile, prefix+"requirements/", false)
+	var ch awsChannels
+	ch.add("code", j.Code, prefix+"code/", true, j.inCode("*")...)
+	ch.add("requirements", j.ReqFile, prefix+"requirements/", false)
 	mounts := make([]string, len(j.Inputs))
 	for i, in := range j.Inputs {
-		addChannel(in.Name, in.Local, prefix+"inputs/"+in.Name+"/", in.Dir)
+		ch.add(in.Name, in.Local, prefix+"inputs/"+in.Name+"/", in.Dir)
 		mounts[i] = data + in.Name
 		if !in.Dir {
 			mounts[i] += "/" + path.Base(in.Local)
@@ -100,10 +71,10 @@ func awsJob(j Job, jobFile string) (Files, error) {
 		"ResourceConfig": map[string]any{
 			"InstanceType": size.Name, "InstanceCount": 1, "VolumeSizeInGB": volume,
 		},
-		"InputDataConfig":   channels,
+		"InputDataConfig":   ch.channels,
 		"OutputDataConfig":  map[string]any{"S3OutputPath": prefix + "output/"},
 		"StoppingCondition": map[string]any{"MaxRuntimeInSeconds": min(int(TimeLimit(j.Need).Seconds()), awsMaxRuntime)},
-		"Environment":       env,
+		"Environment":       ch.env,
 		"Tags": []map[string]string{
 			{"Key": "cloudline:notebook", "Value": tagValue(j.Notebook)},
 			{"Key": "cloudline:sized", "Value": awsSized(j, size)},
@@ -116,8 +87,47 @@ func awsJob(j Job, jobFile string) (Files, error) {
 	if err := enc.Encode(req); err != nil {
 		return Files{}, fmt.Errorf("encode sagemaker request: %w", err)
 	}
-	steps = append(steps, "aws sagemaker create-training-job --region "+region+" --cli-input-json file://"+shellQuote(jobFile))
+	steps := append(ch.steps, "aws sagemaker create-training-job --region "+region+" --cli-input-json file://"+shellQuote(jobFile))
 	return Files{Job: b.Bytes(), Env: requirementsFile(j), Steps: steps, Vendor: "aws"}, nil
+}
+
+// awsChannels are a request's input channels, the local path of each (in
+// the job's environment) and the uploads that fill them.
+type awsChannels struct {
+	channels []map[string]any
+	env      map[string]string
+	steps    []string
+}
+
+// add is a channel reading S3 prefix uri, uploaded from local (a folder
+// without the exclude patterns, or one file).
+func (c *awsChannels) add(name, local, uri string, dir bool, exclude ...string) {
+	c.channels = append(c.channels, map[string]any{
+		"ChannelName": name, "InputMode": "File",
+		"DataSource": map[string]any{"S3DataSource": map[string]any{
+			"S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}},
+	})
+	if c.env == nil {
+		c.env = map[string]string{}
+	}
+	c.env["CLOUDLINE_LOCAL_"+strings.ToUpper(name)] = local
+	if !dir {
+		c.steps = append(c.steps, fmt.Sprintf("aws s3 cp %s %s%s", shellQuote(local), uri, path.Base(local)))
+		return
+	}
+	ex := ""
+	for _, e := range exclude {
+		ex += " --exclude " + shellQuote(e)
+	}
+	c.steps = append(c.steps, fmt.Sprintf("aws s3 cp --recursive%s %s %s", ex, shellQuote(local), uri))
+}
+
+// cmpOr is s, or def when s is empty.
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // awsMaxRuntime is SageMaker's default cap on MaxRuntimeInSeconds (5 days).

@@ -38,7 +38,8 @@ type jobFlags struct {
 	cloud, out, history, python, bucket, role, region string
 }
 
-func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// parseJob reads the flags and the notebook's absolute path.
+func parseJob(args []string, stderr io.Writer) (jobFlags, string, error) {
 	fs := flag.NewFlagSet("cloudline job", flag.ContinueOnError)
 	var f jobFlags
 	fs.StringVar(&f.cloud, "cloud", "", "azure, aws or gcp (default: the kernelspec's cloud, else the cloud this runs on, else azure)")
@@ -50,17 +51,25 @@ func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.region, "region", "", "AWS: region of the training image (default us-east-1)")
 	pos, err := parseArgs(fs, args, stderr, jobSynopsis)
 	if err != nil {
-		return err
+		return f, "", err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("want one notebook (usage: %s)", jobSynopsis)
+		return f, "", fmt.Errorf("want one notebook (usage: %s)", jobSynopsis)
 	}
 	if f.cloud != "" && jobSuffix[f.cloud] == "" {
-		return fmt.Errorf("--cloud %q: want azure, aws or gcp", f.cloud)
+		return f, "", fmt.Errorf("--cloud %q: want azure, aws or gcp", f.cloud)
 	}
 	nbPath, err := filepath.Abs(pos[0])
 	if err != nil {
-		return fmt.Errorf("notebook: %w", err)
+		return f, "", fmt.Errorf("notebook: %w", err)
+	}
+	return f, nbPath, nil
+}
+
+func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, nbPath, err := parseJob(args, stderr)
+	if err != nil {
+		return err
 	}
 	kernelName, err := readNotebookKernel(nbPath)
 	if err != nil {
@@ -69,8 +78,7 @@ func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	js := findJobSpec(ctx, kernelName)
 	vendor := f.cloud
 	if vendor == "" {
-		vendor = cloud.VendorFor(js.cloud, cloud.Detect(cloud.Env{}))
-		if jobSuffix[vendor] == "" {
+		if vendor = cloud.VendorFor(js.cloud, cloud.Detect(cloud.Env{})); jobSuffix[vendor] == "" {
 			vendor = "azure"
 		}
 	}
@@ -83,19 +91,11 @@ func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out := f.out
-	if out == "" {
-		out = strings.TrimSuffix(nbPath, filepath.Ext(nbPath)) + jobSuffix[vendor]
-	}
-	out, err = filepath.Abs(out)
+	out, reqFile, err := jobPaths(f.out, nbPath, vendor)
 	if err != nil {
-		return fmt.Errorf("-o: %w", err)
+		return err
 	}
 	jobDir := filepath.Dir(out)
-	reqFile := strings.TrimSuffix(filepath.Base(out), jobSuffix[vendor]) + envSuffix[vendor]
-	if reqFile == filepath.Base(out) || !strings.HasSuffix(filepath.Base(out), jobSuffix[vendor]) {
-		reqFile = strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)) + envSuffix[vendor]
-	}
 	j := cloud.Job{
 		Name:     strings.TrimSuffix(filepath.Base(nbPath), filepath.Ext(nbPath)),
 		Notebook: filepath.Base(nbPath),
@@ -110,6 +110,31 @@ func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Role:     f.role,
 		Region:   f.region,
 	}
+	return writeJob(stdout, vendor, j, out)
+}
+
+// jobPaths are the job file (absolute) and the environment file's name
+// beside it: NAME.azureml.yml and NAME.conda.yml, say.
+func jobPaths(out, nbPath, vendor string) (string, string, error) {
+	if out == "" {
+		out = strings.TrimSuffix(nbPath, filepath.Ext(nbPath)) + jobSuffix[vendor]
+	}
+	out, err := filepath.Abs(out)
+	if err != nil {
+		return "", "", fmt.Errorf("-o: %w", err)
+	}
+	base := filepath.Base(out)
+	stem, ok := strings.CutSuffix(base, jobSuffix[vendor])
+	if !ok || stem == "" {
+		stem = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	return out, stem + envSuffix[vendor], nil
+}
+
+// writeJob renders j, writes the job and its environment file, and tells
+// what was written and what to run next.
+func writeJob(stdout io.Writer, vendor string, j cloud.Job, out string) error {
+	jobDir := filepath.Dir(out)
 	files, err := cloud.Render(vendor, j, filepath.Base(out))
 	if err != nil {
 		return err
@@ -120,7 +145,7 @@ func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(out, files.Job, 0o644); err != nil {
 		return fmt.Errorf("write job: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(jobDir, reqFile), files.Env, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(jobDir, j.ReqFile), files.Env, 0o644); err != nil {
 		return fmt.Errorf("write environment: %w", err)
 	}
 	size, _ := cloud.Fit(vendor, j.Need)
@@ -129,7 +154,7 @@ func job(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		sized = "no run in the history: default size"
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s, time limit %s; %s) and %s (%d pinned packages)\n",
-		out, size, cloud.Hours(cloud.TimeLimit(j.Need)), sized, filepath.Join(jobDir, reqFile), len(pins))
+		out, size, cloud.Hours(cloud.TimeLimit(j.Need)), sized, filepath.Join(jobDir, j.ReqFile), len(j.Pins))
 	fmt.Fprintf(stdout, "then, from %s:\n", jobDir)
 	for _, s := range files.Steps {
 		fmt.Fprintf(stdout, "  %s\n", s)
