@@ -116,6 +116,7 @@ func TestEvaluateFires(t *testing.T) {
 		}), after: 2 * time.Hour},
 		{name: "long after a projection", phase: Live, rec: with(running(), func(r *cellwatch.Record) {
 			r.Advice = []string{RuleProjectedTraining}
+			r.Progress = &cellwatch.Progress{Fraction: 0.5, Elapsed: time.Hour, Projected: 2 * time.Hour, Source: "tqdm"}
 		}), after: 2 * time.Hour},
 		{name: "long with lowered threshold", phase: Live, rec: running(), after: 5 * time.Second,
 			cfg: config(func(c *kernelspec.Config) { c.TrainingTime = 2 * time.Second }), want: []string{RuleLongTraining}},

@@ -37,8 +37,9 @@ var longTrainingRule = rule{
 	detect: func(in Input) (finding, bool) {
 		rec, limit := in.Record, in.Config.TrainingTime
 		d := elapsed(rec, in.Now)
-		// A projection already told this cell's story.
-		if limit <= 0 || d < limit || posted(rec, RuleProjectedTraining) {
+		// A progress bar's projection already told this cell's story (a
+		// forecast from the last run did not: this run is measured now).
+		if limit <= 0 || d < limit || (posted(rec, RuleProjectedTraining) && rec.Progress != nil) {
 			return finding{}, false
 		}
 		running := rec.Status == cellwatch.StatusRunning

@@ -118,6 +118,12 @@ func TestForecastFromLastRun(t *testing.T) {
 			}
 		})
 	}
+	// The forecast does not silence long-training once this run passes the limit.
+	over := with(start, func(r *cellwatch.Record) { r.Advice = []string{RuleProjectedTraining} })
+	live := Evaluate(Input{Phase: Live, Record: over, Past: []cellwatch.Record{last}, Config: config(nil), Now: t0.Add(61 * time.Minute)})
+	if !slices.ContainsFunc(live, func(a Advice) bool { return a.Rule == RuleLongTraining }) {
+		t.Errorf("after a forecast, an hour in: %v; want long-training", live)
+	}
 	if got := agoText(90 * time.Minute); got != "1 hour ago" {
 		t.Errorf("agoText = %q", got)
 	}
