@@ -74,5 +74,5 @@ def test_last_long_run_forecast_before_any_output(cloudline_spec, workdir, noteb
     first_output = next(i for i, m in enumerate(cell.msgs) if m["msg_type"] == "stream")
     assert cell.msgs.index(notes[0]) < first_output
     text = notes[0]["content"]["data"]["text/plain"]
-    assert "This cell took 2h 00m on its last run, 2 days ago" in text, text
+    assert "took 2h 00m" in text and "2 days ago" in text, text
     assert "cloudline job" in text and notebook_name in text, text
