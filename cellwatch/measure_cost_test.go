@@ -122,3 +122,18 @@ func BenchmarkCellSampling(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReading is the reading HoldIdle takes as a cell's idle passes,
+// on the forwarding path: this process's counters from the real /proc
+// and its peak reset.
+func BenchmarkReading(b *testing.B) {
+	w := &Watcher{PID: os.Getpid()}
+	w.init()
+	defer w.proc.(io.Closer).Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := w.takeReading(time.Now(), true); r == nil {
+			b.Fatal("no reading")
+		}
+	}
+}
