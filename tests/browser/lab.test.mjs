@@ -108,7 +108,7 @@ async function adviceIn(i, rule) {
     for (let k = 0; outputs && k < outputs.length; k++) {
       const out = outputs.get(k);
       const meta = out.metadata?.cloudline;
-      if (meta?.rule === rule) return { index: k, meta, heading: String(out.data['text/plain'] ?? '').split('\n')[0] };
+      if (meta?.rule === rule || (meta?.rules ?? []).includes(rule)) return { index: k, meta, heading: String(out.data['text/plain'] ?? '').split('\n')[0] };
     }
     return null;
   }, { i, rule }, { timeout: WAIT });
