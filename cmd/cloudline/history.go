@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/cloudline/cloudline/advisor"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -114,19 +115,8 @@ func orDash(s string) string {
 	return s
 }
 
-// bytesText is a size in B, kB, MB, GB or TB (powers of 1024, one decimal).
-func bytesText(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v, i := float64(n), -1
-	for v >= unit && i < 3 {
-		v /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", v, []string{"kB", "MB", "GB", "TB"}[i])
-}
+// bytesText is a size in the IEC units the notes use ("620 MiB", "8 GiB").
+func bytesText(n uint64) string { return advisor.FormatBytes(n) }
 
 // durationText is a wall time: 0.42s, 12.3s, 4m05s, 2h03m.
 func durationText(d time.Duration) string {

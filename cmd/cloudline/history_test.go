@@ -54,7 +54,7 @@ func TestHistoryTable(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "WHEN") {
 		t.Fatalf("table:\n%s", out)
 	}
-	for _, want := range []string{"train.ipynb", "model.fit(x, y, epochs=100)", "2h03m", "620.0 MB / 8.0 GB (8%)", "100.0 MB", "long-training,memory-pressure"} {
+	for _, want := range []string{"train.ipynb", "model.fit(x, y, epochs=100)", "2h03m", "620 MiB / 8 GiB (8%)", "100 MiB", "long-training,memory-pressure"} {
 		if !strings.Contains(lines[1], want) {
 			t.Errorf("row 1 lacks %q:\n%s", want, lines[1])
 		}
