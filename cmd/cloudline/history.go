@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"github.com/cloudline/cloudline/advisor"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cloudline/cloudline/advisor"
 
 	"github.com/cloudline/cloudline/cellwatch"
 )
