@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/cloudline/cloudline/advisor"
-
 	"github.com/cloudline/cloudline/cellwatch"
 )
 
