@@ -213,7 +213,8 @@ def test_deliberate_exit_is_reported_calmly(kernel_name, tmp_path):
         text = note["content"]["data"]["text/plain"]
         assert "exited with status 3" in text, text
         assert "died" not in text.splitlines()[0], text
-        assert cloudline_meta(note)["evidence"]["cause"] == "exit"
+        died = [f for f in cloudline_meta(note)["findings"] if f["rule"] == "kernel-died"]
+        assert died and died[0]["evidence"]["cause"] == "exit", cloudline_meta(note)
         wait_gone([kernel_pid(k.km)], "cloudline")
         assert "level=WARN" not in k.text(), k.text()
 
