@@ -94,7 +94,8 @@ def test_memory_judged_against_kernel_memory(kernel):
     text = cell.text()
     assert "of 2 GiB" in text or "of 2.0 GiB" in text, text
     assert "KERNEL_MEMORY=4Gi" in text, text
-    evidence = [m["content"]["metadata"]["cloudline"].get("evidence", {}) for m in cell.notes()]
+    evidence = [f.get("evidence") or {} for m in cell.notes()
+                for f in m["content"]["metadata"]["cloudline"].get("findings", [])]
     assert any(e.get("mem_limit_bytes") == 2 << 30 for e in evidence), evidence
 
 
