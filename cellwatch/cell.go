@@ -55,6 +55,10 @@ func (w *Watcher) handle(m *kernel.Message) {
 		w.follow(w.run.life.step(lm))
 	}
 	c := w.run.cells[m.ParentMsgID]
+	if m.Channel == kernel.IOPub && strings.HasPrefix(m.MsgType, "comm_") {
+		w.widgetMsg(c, m)
+		return
+	}
 	if c == nil {
 		return
 	}

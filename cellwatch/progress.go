@@ -1,6 +1,7 @@
 package cellwatch
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -201,7 +202,10 @@ func project(elapsed time.Duration, frac float64) time.Duration {
 	if frac <= 0 {
 		return 0
 	}
-	return time.Duration(float64(elapsed) / frac)
+	if p := float64(elapsed) / frac; p < math.MaxInt64 {
+		return time.Duration(p)
+	}
+	return math.MaxInt64 // a bar at 1e-300 %: saturate, never wrap negative
 }
 
 func clamp01(f float64) float64 { return max(0, min(1, f)) }
@@ -237,13 +241,17 @@ func parseClock(s string) (time.Duration, bool) {
 	var secs int
 	for _, p := range parts {
 		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > maxClockPart {
 			return 0, false
 		}
 		secs = secs*60 + n
 	}
 	return time.Duration(secs) * time.Second, true
 }
+
+// maxClockPart bounds each part of a clock, so "H:MM:SS" cannot overflow
+// a Duration (tqdm writes hours beyond 99 as they come: 1000 hours fit).
+const maxClockPart = 1_000_000
 
 // secs converts float seconds to a Duration.
 func secs(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -48,6 +48,7 @@ type runState struct {
 	tickAt       time.Time     // last CellTick
 	tickRestart  bool          // a cell started with none running: its ticks count from now
 	life         life          // the cells' state machine (life.go)
+	widgets      widgetBars    // the session's widget progress bars (widgets.go)
 }
 
 type scanResult struct {

@@ -184,7 +184,7 @@ func (w *Watcher) Observe(m *kernel.Message) {
 		return
 	}
 	wake := w.holds.observe(m, kind, w.HoldFirst)
-	if kind == msgOutput && (len(w.queue) >= limit || w.queuedBytes > 0 && w.queuedBytes+len(m.Content) > maxQueuedOutput) {
+	if kind != msgLife && (len(w.queue) >= limit || w.queuedBytes > 0 && w.queuedBytes+len(m.Content) > maxQueuedOutput) {
 		w.dropped++
 		w.mu.Unlock()
 		return
@@ -219,6 +219,7 @@ type msgKind uint8
 const (
 	msgLife   msgKind = iota + 1 // drives a cell's life: always queued
 	msgOutput                    // an output: may be dropped under load
+	msgWidget                    // a widget's comm traffic (widgets.go): may be dropped, is no output
 )
 
 // interesting reports whether cellwatch uses m, and how.
@@ -240,6 +241,8 @@ func interesting(m *kernel.Message) (msgKind, bool) {
 			return msgLife, true
 		case "stream", "display_data", "update_display_data", "execute_result":
 			return msgOutput, true
+		case "comm_open", "comm_msg", "comm_close":
+			return msgWidget, true
 		}
 	}
 	return 0, false
