@@ -32,7 +32,7 @@ var memoryPressureRule = rule{
 	},
 	detect: func(in Input) (finding, bool) {
 		rec, m := in.Record, in.Record.Machine
-		frac, peak := in.Config.MemoryFraction, max(rec.PeakRSS, rec.RSS)
+		frac, peak := in.Config.MemoryFraction, rec.Peak()
 		nearLimit := m.MemLimit > 0 && frac > 0 && float64(peak) >= frac*float64(m.MemLimit)
 		swapping := rec.SwapGrowth >= swapGrowthFloor
 		if !nearLimit && !swapping {
@@ -87,7 +87,7 @@ var kernelDiedRule = rule{
 	},
 	detect: func(in Input) (finding, bool) {
 		rec, m := in.Record, in.Record.Machine
-		sig, peak := signalName(rec.Signal), max(rec.PeakRSS, rec.RSS)
+		sig, peak := signalName(rec.Signal), rec.Peak()
 		near := m.MemLimit > 0 && float64(peak) >= oomShare*float64(m.MemLimit)
 		cause, title := causeUnknown, "The kernel died"
 		switch {

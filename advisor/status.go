@@ -43,7 +43,7 @@ func statusBody(rec cellwatch.Record, cfg kernelspec.Config, now time.Time) (mar
 		}
 		add(word+" **"+FormatDuration(d)+"**", word+" "+FormatDuration(d))
 	}
-	if peak := max(rec.PeakRSS, rec.RSS); peak > 0 {
+	if peak := rec.Peak(); peak > 0 {
 		s := "peak memory " + formatShare(peak, rec.Machine.MemLimit)
 		add(s, s)
 	}

@@ -17,36 +17,15 @@ func cellLabel(rec cellwatch.Record) string {
 	return "[" + strconv.Itoa(rec.ExecutionCount) + "]"
 }
 
-// CellLine is the line that tells a cell apart: its first line that is
-// not blank, a comment, an import or a magic, else its first line.
+// CellLine is the line that tells a cell apart (cellwatch.TellingLine):
+// its first line that is not blank, a comment, an import or a magic, else
+// its first line. A record without its code (read from the history) has it
+// as FirstLine.
 func CellLine(rec cellwatch.Record) string {
-	if rec.Code == "" {
-		return strings.TrimSpace(rec.FirstLine)
+	if line := cellwatch.TellingLine(rec.Code); line != "" {
+		return line
 	}
-	first := ""
-	for line := range strings.Lines(rec.Code) {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			continue
-		}
-		if first == "" {
-			first = line
-		}
-		if !boilerplate(line) {
-			return line
-		}
-	}
-	if first == "" {
-		return strings.TrimSpace(rec.FirstLine)
-	}
-	return first
-}
-
-// boilerplate reports whether a line only sets a cell up: a comment, an
-// import or a line magic.
-func boilerplate(line string) bool {
-	return strings.HasPrefix(line, "#") || strings.HasPrefix(line, "%") ||
-		strings.HasPrefix(line, "import ") || strings.HasPrefix(line, "from ") && strings.Contains(line, " import ")
+	return strings.TrimSpace(rec.FirstLine)
 }
 
 // limitOf renders a configured threshold as the user wrote it, else with

@@ -72,8 +72,8 @@ type Record struct {
 	CellID    string    `json:"cell_id"`  // metadata.cellId of the request, when the frontend sent it
 	MsgID     string    `json:"msg_id"`   // the execute_request's msg_id
 	CodeHash  string    `json:"code_hash"`
-	FirstLine string    `json:"first_line"`
-	Code      string    `json:"-"` // the cell's source; never written to history
+	FirstLine string    `json:"first_line"` // TellingLine of the code (history files before it hold the first line)
+	Code      string    `json:"-"`          // the cell's source; never written to history
 	Silent    bool      `json:"-"`
 	Requested time.Time `json:"requested"`
 	Started   time.Time `json:"started,omitempty"` // execute_input seen
@@ -114,3 +114,8 @@ type Record struct {
 	// an ended one, those still listening at its end: a server stopped
 	// before the end served nobody.
 }
+
+// Peak is the cell's peak memory as every view shows it (the notes, the
+// status line, the footer, `cloudline history`, the report): the peak of
+// the kernel's process tree, or its latest sample when that is higher.
+func (r Record) Peak() uint64 { return max(r.PeakRSS, r.RSS) }

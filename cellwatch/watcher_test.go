@@ -106,7 +106,7 @@ func TestWatcherCell(t *testing.T) {
 	if !slices.Equal(start.CodePaths, []FileUse{{"data.csv", 2048}}) {
 		t.Errorf("CellStart code paths %v, want data.csv (a small scan is done before CellStart)", start.CodePaths)
 	}
-	if start.MsgID != "m1" || start.CellID != "cell-m1" || start.FirstLine != "import pandas as pd" || start.Code != code ||
+	if start.MsgID != "m1" || start.CellID != "cell-m1" || start.FirstLine != `df = pd.read_csv("data.csv")` || start.Code != code ||
 		start.Status != StatusRunning || start.Notebook != "train.ipynb" || start.Session != "sess" || len(start.CodeHash) != 16 {
 		t.Errorf("CellStart record: %+v", start)
 	}

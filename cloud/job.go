@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/cloudline/cloudline/human"
 )
 
 // Job is what a job definition needs to run a notebook headless with
@@ -80,7 +82,7 @@ func (j Job) summary(size Size) []string {
 		return append(lines, "no run of this notebook is in the history yet: default size "+size.Name+
 			" and a time limit of "+Hours(TimeLimit(j.Need))+"; run it under cloudline once and write the job again to size it")
 	}
-	l := fmt.Sprintf("sized from %s: peak memory %s (needs %s), %d vCPU kept busy", Cells(j.Need.Cells), GiBText(j.Need.Peak), j.Need.NeedText(), j.Need.Cores)
+	l := fmt.Sprintf("sized from %s: peak memory %s (needs %s), %d vCPU kept busy", Cells(j.Need.Cells), human.Bytes(j.Need.Peak), j.Need.NeedText(), j.Need.Cores)
 	if j.Need.GPUMem > 0 {
 		l += fmt.Sprintf(", GPU memory with headroom %s", GiBText(j.Need.GPUMem))
 	}

@@ -7,6 +7,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/cloudline/cloudline/human"
 )
 
 // AWS Deep Learning Containers for SageMaker training
@@ -139,7 +141,7 @@ func awsSized(j Job, size Size) string {
 	if !j.Need.Measured() {
 		return "default size: no run in the history"
 	}
-	return tagValue(fmt.Sprintf("peak %s over %s: %s", GiBText(j.Need.Peak), Cells(j.Need.Cells), size.Name))
+	return tagValue(fmt.Sprintf("peak %s over %s: %s", human.Bytes(j.Need.Peak), Cells(j.Need.Cells), size.Name))
 }
 
 var tagRE = regexp.MustCompile(`[^\p{L}\p{Z}\p{N}_.:/=+\-@]+`)

@@ -3,6 +3,8 @@ package cloud
 import (
 	"fmt"
 	"strings"
+
+	"github.com/cloudline/cloudline/human"
 )
 
 // Files are what one job consists of: the definition, the environment file
@@ -108,13 +110,5 @@ func requirementsFile(j Job) []byte {
 	return []byte(b.String())
 }
 
-// bytesText is a size as "12 MiB" or "3.4 GiB".
-func bytesText(n int64) string {
-	switch {
-	case n >= GiB:
-		return fmt.Sprintf("%.1f GiB", float64(n)/GiB)
-	case n >= 1<<20:
-		return fmt.Sprintf("%d MiB", n>>20)
-	}
-	return fmt.Sprintf("%d KiB", (n+1023)>>10)
-}
+// bytesText is a measured size as the notes write it ("143 MiB").
+func bytesText(n int64) string { return human.Bytes(uint64(max(n, 0))) }

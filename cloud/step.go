@@ -3,6 +3,8 @@ package cloud
 import (
 	"fmt"
 	"strings"
+
+	"github.com/cloudline/cloudline/human"
 )
 
 // VendorFor is the cloud whose services advice names: the configured one
@@ -87,7 +89,7 @@ func (s Step) Text(md bool) string {
 	case KindHub:
 		limit := "This JupyterHub server"
 		if p.MemLimit > 0 {
-			limit += " is limited to " + GiBText(p.MemLimit) + " (MEM_LIMIT)"
+			limit += " is limited to " + human.Bytes(p.MemLimit) + " (MEM_LIMIT)"
 		}
 		return fmt.Sprintf("%s: ask for a larger server profile (%s), or run the notebook as a job. %s %s",
 			limit, s.Need.NeedText(), needs, job)

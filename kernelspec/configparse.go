@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -221,8 +222,18 @@ func SetValue(key, value string) (any, error) {
 	if len(notes) > 0 {
 		return nil, fmt.Errorf("%s=%s: %s", key, value, strings.Join(notes, "; "))
 	}
+	if keptAsWritten[key] {
+		if _, err := strconv.ParseUint(strings.TrimSpace(value), 10, 64); err != nil {
+			return strings.TrimSpace(value), nil
+		}
+	}
 	return f.get(c), nil
 }
+
+// keptAsWritten are the keys whose value SetValue stores as the user wrote
+// it once checked ("4MB", not 4000000): the notes quote a configured limit
+// as written, and 4000000 is no way to read 4MB.
+var keptAsWritten = map[string]bool{"dataset_size": true}
 
 // validGlobs drops the patterns filepath.Match rejects, saying which.
 func validGlobs(globs []string) (ok []string, notes []string) {

@@ -141,7 +141,7 @@ func (h *Hub) cellMsg(typ string, rec cellwatch.Record, lc *liveCell, now time.T
 	m := cellMsg{
 		V: Version, Type: typ, MsgID: rec.MsgID, CellID: rec.CellID, Status: string(rec.Status),
 		ElapsedS: wall(rec, now).Seconds(), CPUS: rec.CPU.Seconds(),
-		PeakRSS: max(rec.PeakRSS, rec.RSS), MemLimit: rec.Machine.MemLimit, ReadBytes: rec.ReadBytes,
+		PeakRSS: rec.Peak(), MemLimit: rec.Machine.MemLimit, ReadBytes: rec.ReadBytes,
 		GPU: gpuOf(rec.GPU), Findings: append([]Finding{}, lc.findings...), LastRunS: lc.lastRun.Seconds(),
 	}
 	if !rec.Requested.IsZero() {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/cloudline/cloudline/cellwatch"
+	"github.com/cloudline/cloudline/human"
 )
 
 // Chart geometry, in SVG user units. The chart scales to the page width.
@@ -77,13 +78,13 @@ func buildChart(recs []cellwatch.Record, cells []cellView, limit uint64) chart {
 	var maxPeak, maxRead uint64
 	for _, r := range recs {
 		maxWall = max(maxWall, wallSeconds(r))
-		maxPeak = max(maxPeak, r.PeakRSS)
-		maxRead = max(maxRead, dataRead(r))
+		maxPeak = max(maxPeak, r.Peak())
+		maxRead = max(maxRead, r.ReadBytes)
 	}
 	memTop := max(maxPeak, limit)
-	dur.Max = humanSeconds(maxWall)
-	mem.Max = humanBytes(memTop)
-	read.Max = humanBytes(maxRead)
+	dur.Max = human.Seconds(maxWall)
+	mem.Max = human.Bytes(memTop)
+	read.Max = human.Bytes(maxRead)
 
 	n := len(recs)
 	step := float64(plotWidth) / float64(max(n, 1))
@@ -97,8 +98,8 @@ func buildChart(recs []cellwatch.Record, cells []cellView, limit uint64) chart {
 		tip := cellTitle(cv)
 		c.Bars = append(c.Bars,
 			barIn(dur, x, width, ratio(wallSeconds(r), maxWall), "bar-dur status-"+cv.Status, tip),
-			barIn(mem, x, width, ratio(float64(r.PeakRSS), float64(memTop)), memClass(r.PeakRSS, limit), tip),
-			barIn(read, x, width, ratio(float64(dataRead(r)), float64(maxRead)), "bar-read", tip),
+			barIn(mem, x, width, ratio(float64(r.Peak()), float64(memTop)), memClass(r.Peak(), limit), tip),
+			barIn(read, x, width, ratio(float64(r.ReadBytes), float64(maxRead)), "bar-read", tip),
 		)
 		if i == 0 || cv.Run != cells[i-1].Run {
 			c.Runs = append(c.Runs, runLine{
@@ -127,7 +128,7 @@ func buildChart(recs []cellwatch.Record, cells []cellView, limit uint64) chart {
 	if limit > 0 {
 		c.HasLimit = true
 		c.LimitY = num(mem.Y + mem.H*(1-ratio(float64(limit), float64(memTop))))
-		c.LimitLabel = "limit " + humanBytes(limit)
+		c.LimitLabel = "limit " + human.Bytes(limit)
 	}
 	if n > 0 {
 		c.FirstCell = fmt.Sprintf("cell %d", cells[0].N)
@@ -138,7 +139,7 @@ func buildChart(recs []cellwatch.Record, cells []cellView, limit uint64) chart {
 		c.Lanes = append(c.Lanes, *l)
 	}
 	c.Summary = fmt.Sprintf("Timeline of %d cells: longest %s, highest peak memory %s of %s limit, most data read %s, %d with advice.",
-		n, dur.Max, humanBytes(maxPeak), humanBytes(limit), read.Max, len(c.Marks))
+		n, dur.Max, human.Bytes(maxPeak), human.Bytes(limit), read.Max, len(c.Marks))
 	return c
 }
 

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -83,36 +82,4 @@ func summarize(c checkpoint, notebooks []string, rules map[string]int) checkpoin
 		}
 	}
 	return v
-}
-
-// humanBytes formats a byte count with binary units.
-func humanBytes(b uint64) string {
-	const unit = 1024
-	if b < unit {
-		return fmt.Sprintf("%d B", b)
-	}
-	v, u := float64(b)/unit, 0
-	units := []string{"KiB", "MiB", "GiB", "TiB"}
-	for v >= unit && u < len(units)-1 {
-		v /= unit
-		u++
-	}
-	if v < 10 {
-		return fmt.Sprintf("%.1f %s", v, units[u])
-	}
-	return fmt.Sprintf("%.0f %s", v, units[u])
-}
-
-// humanSeconds formats a duration given in seconds.
-func humanSeconds(s float64) string {
-	switch {
-	case s < 1:
-		return fmt.Sprintf("%.0f ms", s*1000)
-	case s < 60:
-		return fmt.Sprintf("%.1f s", s)
-	case s < 3600:
-		return fmt.Sprintf("%d min %02d s", int(s)/60, int(s)%60)
-	default:
-		return fmt.Sprintf("%d h %02d min", int(s)/3600, int(s)%3600/60)
-	}
 }

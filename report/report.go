@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cloudline/cloudline/cellwatch"
+	"github.com/cloudline/cloudline/human"
 )
 
 // ErrNoCells is returned by Render when no finished cell is left to show.
@@ -173,9 +174,9 @@ func buildNotebook(name string, index int, recs []cellwatch.Record, maxCells int
 			runOf[r.Session] = len(runOf) + 1
 		}
 		wall += wallSeconds(r)
-		peak = max(peak, r.PeakRSS)
+		peak = max(peak, r.Peak())
 		limit = max(limit, r.Machine.MemLimit)
-		read += dataRead(r)
+		read += r.ReadBytes
 		for _, id := range r.Advice {
 			reached[checkpointOf(id)] = true
 		}
@@ -187,10 +188,10 @@ func buildNotebook(name string, index int, recs []cellwatch.Record, maxCells int
 		Runs:       len(runOf),
 		From:       stamp(recs[0].Requested),
 		To:         stamp(recs[len(recs)-1].Requested),
-		TotalWall:  humanSeconds(wall),
-		PeakMemory: humanBytes(peak),
-		MemLimit:   humanBytes(limit),
-		DataRead:   humanBytes(read),
+		TotalWall:  human.Seconds(wall),
+		PeakMemory: human.Bytes(peak),
+		MemLimit:   human.Bytes(limit),
+		DataRead:   human.Bytes(read),
 	}
 	if name != "" {
 		nb.Name = filepath.Base(name)
@@ -213,9 +214,9 @@ func buildNotebook(name string, index int, recs []cellwatch.Record, maxCells int
 			FirstLine: r.FirstLine,
 			Status:    string(r.Status),
 			When:      stamp(r.Requested),
-			Wall:      humanSeconds(wallSeconds(r)),
-			Peak:      humanBytes(r.PeakRSS),
-			Read:      humanBytes(dataRead(r)),
+			Wall:      human.Seconds(wallSeconds(r)),
+			Peak:      human.Bytes(r.Peak()),
+			Read:      human.Bytes(r.ReadBytes),
 		}
 		for _, id := range r.Advice {
 			cv.Advice = append(cv.Advice, ruleView{ID: id, Checkpoint: checkpointOf(id)})
@@ -239,20 +240,6 @@ func wallSeconds(r cellwatch.Record) float64 {
 		return r.Ended.Sub(r.Requested).Seconds()
 	}
 	return 0
-}
-
-// dataRead is the data the cell read: the bytes the kernel read from disk,
-// or, when larger, the size of the files it opened or of the existing paths
-// its code names (a read served from the page cache counts no disk bytes,
-// and a quick cell's open files may be gone before they are sampled).
-func dataRead(r cellwatch.Record) uint64 {
-	var files uint64
-	for _, f := range r.Files {
-		if f.Bytes > 0 {
-			files += uint64(f.Bytes)
-		}
-	}
-	return max(r.ReadBytes, files, uint64(max(r.CodeBytes, 0)))
 }
 
 func stamp(t time.Time) string {

@@ -8,10 +8,10 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/cloudline/cloudline/advisor"
 	"github.com/cloudline/cloudline/cellwatch"
+	"github.com/cloudline/cloudline/human"
 )
 
 const historyUsage = `usage: cloudline history [--notebook NAME] [--last N] [--json] [--file HISTORY]
@@ -79,22 +79,19 @@ func runHistory(_ context.Context, args []string, stdout, stderr io.Writer) int 
 // historyTable writes the records as an aligned table.
 func historyTable(w io.Writer, recs []cellwatch.Record) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN\tNOTEBOOK\tCELL\tSTATUS\tWALL\tPEAK MEM / LIMIT\tDATA READ\tADVICE")
+	fmt.Fprintln(tw, "WHEN\tNOTEBOOK\tCELL\tSTATUS\tWALL\tPEAK MEMORY OF LIMIT\tREAD\tADVICE")
 	for _, r := range recs {
 		when := "-"
 		if !r.Requested.IsZero() {
 			when = r.Requested.Local().Format("2006-01-02 15:04:05")
 		}
-		mem := bytesText(r.PeakRSS)
-		if r.Machine.MemLimit > 0 {
-			mem += fmt.Sprintf(" / %s (%.0f%%)", bytesText(r.Machine.MemLimit), 100*float64(r.PeakRSS)/float64(r.Machine.MemLimit))
-		}
 		advice := strings.Join(r.Advice, ",")
 		if advice == "" {
 			advice = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", when, orDash(clip(r.Notebook, 28)), orDash(clip(r.FirstLine, 36)),
-			r.Status, durationText(r.Wall), mem, bytesText(max(r.ReadBytes, uint64(max(r.CodeBytes, 0)))), advice)
+		// The figures as the cell's note and status line wrote them.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", when, orDash(clip(r.Notebook, 28)), orDash(clip(cellName(r), 36)),
+			r.Status, human.Duration(r.Wall), human.Share(r.Peak(), r.Machine.MemLimit), human.Bytes(r.ReadBytes), advice)
 	}
 	return tw.Flush()
 }
@@ -115,18 +112,11 @@ func orDash(s string) string {
 	return s
 }
 
-// bytesText is a size in the IEC units the notes use ("620 MiB", "8 GiB").
-func bytesText(n uint64) string { return advisor.FormatBytes(n) }
-
-// durationText is a wall time: 0.42s, 12.3s, 4m05s, 2h03m.
-func durationText(d time.Duration) string {
-	switch {
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.2fs", d.Seconds())
-	case d < time.Minute:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+// cellName is the cell as its note names it: "[12] model.fit(X, y)".
+func cellName(r cellwatch.Record) string {
+	line := advisor.CellLine(r)
+	if r.ExecutionCount <= 0 {
+		return line
 	}
-	return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	return strings.TrimSpace(fmt.Sprintf("[%d] %s", r.ExecutionCount, line))
 }

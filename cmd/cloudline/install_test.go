@@ -160,7 +160,7 @@ func TestInstallSetsAndDestinations(t *testing.T) {
 		})
 	}
 	k := readKernelJSON(t, filepath.Join(h.userKernels(), "fast"))
-	wantCfg := `{"dataset_size":20000000,"rules_off":["kernel-died","local-serving"],"sensitive":true,"training_time":"3s"}`
+	wantCfg := `{"dataset_size":"20MB","rules_off":["kernel-died","local-serving"],"sensitive":true,"training_time":"3s"}`
 	if compactJSON(k.Metadata["cloudline"]) != wantCfg || k.DisplayName != "Fast Py" {
 		t.Errorf("metadata.cloudline = %s, display %q; want %s", k.Metadata["cloudline"], k.DisplayName, wantCfg)
 	}

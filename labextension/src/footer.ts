@@ -53,7 +53,7 @@ export function text(m: ICellMsg, elapsed: number, now: Date = new Date()): stri
       const left = total - elapsed;
       parts.push(`about ${fmt.duration(left)} left, done by ${fmt.clock(new Date(now.getTime() + left * 1000), now)}`);
     } else if (p.fraction > 0) {
-      parts.push(`${Math.round(p.fraction * 100)} % done`);
+      parts.push(`${fmt.percent(p.fraction)} done`);
     }
   }
   if (m.last_run_s && m.last_run_s > 0) {

@@ -1,33 +1,77 @@
-// Numbers as the footer and the status bar write them.
+// Numbers as the footer and the status bar write them: the same rules as
+// the kernel's notes (the Go package human), checked against the same table
+// of cases (human/testdata/figures.json, by test/format.test.mjs), so the
+// footer and the note never write one figure two ways.
 
-/** "12s", "1m 12s", "1h 04m". */
-export function duration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) {
-    return `${s}s`;
-  }
-  if (s < 3600) {
-    return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  }
-  const m = Math.floor(s / 60);
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+/** v in tenths, rounded half up: floor(v*10 + 0.5), as human.tenths. */
+function tenths(v: number): number {
+  const max = 2 ** 53;
+  return Math.floor(Math.max(Math.min(v * 10 + 0.5, max), -max));
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+/** "23.5" for 235 tenths, "16" for 160. */
+function tenthsText(t: number): string {
+  const sign = t < 0 ? '-' : '';
+  const a = Math.abs(t);
+  const whole = String(Math.floor(a / 10));
+  return a % 10 === 0 ? sign + whole : `${sign}${whole}.${a % 10}`;
+}
 
-/** "512 B", "3.2 GiB", "16 GiB". */
+function two(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** "0.4s", "12s", "1m 12s", "1h 04m", "2d 03h" (rounded down above a second). */
+export function duration(seconds: number): string {
+  const s = seconds;
+  if (!(s > 0)) {
+    return '0s';
+  }
+  if (s < 1) {
+    const t = tenths(s);
+    return t <= 0 ? '0s' : t >= 10 ? '1s' : `0.${t}s`;
+  }
+  const n = Math.floor(Math.min(s, 1e15));
+  if (n < 60) {
+    return `${n}s`;
+  }
+  if (n < 3600) {
+    return `${Math.floor(n / 60)}m ${two(n % 60)}s`;
+  }
+  if (n < 86400) {
+    return `${Math.floor(n / 3600)}h ${two(Math.floor((n % 3600) / 60))}m`;
+  }
+  return `${Math.floor(n / 86400)}d ${two(Math.floor((n % 86400) / 3600))}h`;
+}
+
+const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+
+/** "512 B", "3.2 GiB", "23.5 GiB", "16 GiB". */
 export function bytes(n: number): string {
-  let v = Math.max(0, n);
-  let i = 0;
+  const b = Math.max(0, Math.floor(n));
+  if (b < 1024) {
+    return `${b} B`;
+  }
+  let v = b;
+  let i = -1;
   while (v >= 1024 && i < UNITS.length - 1) {
     v /= 1024;
     i++;
   }
-  if (i === 0) {
-    return `${Math.round(v)} B`;
+  let t = tenths(v);
+  if (t >= 10240 && i < UNITS.length - 1) {
+    t = tenths(v / 1024);
+    i++;
   }
-  const text = v >= 10 || Number.isInteger(v) ? v.toFixed(0) : v.toFixed(1);
-  return `${text} ${UNITS[i]}`;
+  return `${tenthsText(t)} ${UNITS[i]}`;
+}
+
+/** "8.8 %", "80 %" for a fraction. */
+export function percent(f: number): string {
+  if (!Number.isFinite(f)) {
+    return '? %';
+  }
+  return `${tenthsText(tenths(f * 100))} %`;
 }
 
 /** "14:32" for a time today, "Tue 14:32" later. */
