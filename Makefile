@@ -8,6 +8,8 @@
 #   make test-gateway  cloudline under Enterprise Gateway 3.3 (.venv-gateway), local and SSH modes
 #   make cloud-venv  .venv-cloud from requirements-cloud.txt: the clouds' client
 #                libraries that validate `cloudline job` output offline
+#   make examples  run every example notebook headless (examples/run.sh): the saved
+#                notebooks with their notes and `cloudline history` in artifacts/examples/
 #   make bench   the benchmark (bench/run.sh)
 #   make dist    the pip package: sdist and wheels (x86_64, aarch64) into dist/
 #   make clean   remove bin/, build/, dist/, .venv/, .venv-gateway/ and .venv-cloud/
@@ -33,7 +35,7 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' python/cloudline/__in
 COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo +dirty)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all setup build kernelspec labextension labextension-install test test-gateway gateway-venv cloud-venv lab bench dist clean
+.PHONY: all setup build kernelspec labextension labextension-install test test-gateway gateway-venv cloud-venv lab examples bench dist clean
 
 all: setup
 
@@ -133,6 +135,7 @@ test: setup $(GW_STAMP) $(CSTAMP) labextension
 	step "gofmt -l (must be empty)" gofmt_clean; \
 	step "go vet ./..." $(GO) vet ./...; \
 	step "go test -race ./... (with fuzz seed corpora)" $(GO) test -race ./...; \
+	step "node --test labextension/test (the extension's figures against human/testdata/figures.json)" node --test labextension/test/; \
 	step "bounded fuzzing of the wire decoder (tests/fuzz.sh ./kernel, 5s a target)" env FUZZTIME=5s bash tests/fuzz.sh ./kernel; \
 	if compgen -G "bench/test_*.py" >/dev/null; then \
 	  step "pytest bench (benchmark helpers)" $(VPY) -m pytest -q bench; \
@@ -158,6 +161,11 @@ lab: setup
 	  $(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=examples \
 	  --LabApp.default_url=/lab/tree/02-long-training.ipynb \
 	  $$([ "$$(id -u)" -eq 0 ] && echo --allow-root) $(LAB_ARGS)
+
+# The examples as a user runs them, saved with their outputs (examples/
+# keeps them without): read the notes, the status lines and the history.
+examples: setup
+	bash examples/run.sh
 
 bench: setup
 	@if [ -f bench/run.sh ]; then \

@@ -1,6 +1,7 @@
 package advisor
 
 import (
+	"slices"
 	"time"
 
 	"github.com/cloudline/cloudline/cellwatch"
@@ -165,6 +166,31 @@ func Evaluate(in Input) []Advice {
 			f = withStep(f, r, in)
 		}
 		out = append(out, render(r, f, v, in))
+	}
+	return out
+}
+
+// restated are the rules whose figures grow while a cell runs (its peak
+// memory, the data it works with): found live, they are restated with the
+// cell's final record at its end (Restate, Note.Restate), so the note's
+// headline and its closing summary give one peak. 04-memory-pressure
+// showed why: found at 252.6 MiB while the 400 MiB buffer filled, the
+// summary said 451.1 MiB.
+var restated = map[string]bool{RuleMemoryPressure: true, RuleDatasetSize: true}
+
+// Restate evaluates again, on the cell's final record (in.Phase CellEnd),
+// the rules whose figures grow while a cell runs, whether or not they were
+// posted for it, for Note.Restate.
+func Restate(in Input) []Advice {
+	if in.Phase != CellEnd {
+		return nil
+	}
+	in.Record.Advice = slices.DeleteFunc(slices.Clone(in.Record.Advice), func(id string) bool { return restated[id] })
+	var out []Advice
+	for _, a := range Evaluate(in) {
+		if restated[a.Rule] {
+			out = append(out, a)
+		}
 	}
 	return out
 }

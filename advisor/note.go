@@ -32,7 +32,8 @@ type Note struct {
 	streamed bool      // the cell's stream output has begun
 	statusAt time.Time // last status refresh
 	ended    bool
-	fresh    int // findings before this one were returned by Fresh
+	fresh    int      // findings before this one were returned by Fresh
+	final    []Advice // Restate's findings, for End
 }
 
 // Display is one message to send for a note.
@@ -113,6 +114,7 @@ func (n *Note) End(rec cellwatch.Record, as []Advice, now time.Time) (Display, b
 	}
 	n.ended = true
 	added := n.add(as)
+	n.restate()
 	if !n.shown && !added {
 		return Display{}, false
 	}
@@ -120,6 +122,25 @@ func (n *Note) End(rec cellwatch.Record, as []Advice, now time.Time) (Display, b
 		n.setStatus(rec, now)
 	}
 	return n.display(rec), true
+}
+
+// Restate gives the note, before End, the findings of the cell's final
+// record (advisor.Restate): End puts each in place of the note's finding
+// of the same rule, so a finding made while the cell ran carries the
+// figures of its end, as the summary does. A rule the note does not hold
+// is not added.
+func (n *Note) Restate(as []Advice) { n.final = as }
+
+// restate applies what Restate gave.
+func (n *Note) restate() {
+	for _, a := range n.final {
+		for i := range n.findings {
+			if n.findings[i].Rule == a.Rule {
+				n.findings[i] = a
+			}
+		}
+	}
+	n.final = nil
 }
 
 func (n *Note) add(as []Advice) bool {

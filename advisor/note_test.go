@@ -1,6 +1,7 @@
 package advisor
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -71,5 +72,39 @@ func TestNote(t *testing.T) {
 				t.Errorf("%d displays created for one cell", creates)
 			}
 		})
+	}
+}
+
+// TestNoteRestated: a memory-pressure finding made while the buffer filled
+// carries the cell's final peak once it ends, as the summary does; a rule
+// the note does not hold is not added by restating.
+func TestNoteRestated(t *testing.T) {
+	cfg := config(nil)
+	filling := with(running(), func(r *cellwatch.Record) { r.PeakRSS, r.RSS = 13*gib, 13*gib })
+	n := &Note{ID: "note-1", Cfg: cfg}
+	if _, ok := n.Add(filling, Evaluate(Input{Phase: Live, Record: filling, Config: cfg, Now: t0.Add(time.Minute)}), t0.Add(time.Minute)); !ok {
+		t.Fatal("no memory-pressure at 13 GiB of 16 GiB")
+	}
+	final := with(ended(2*time.Minute), func(r *cellwatch.Record) {
+		r.PeakRSS, r.RSS, r.Advice = 15*gib, 15*gib, []string{RuleMemoryPressure}
+	})
+	again := Restate(Input{Phase: CellEnd, Record: final, Config: cfg, Now: final.Ended})
+	if len(again) != 1 || again[0].Rule != RuleMemoryPressure {
+		t.Fatalf("Restate = %v, want memory-pressure evaluated again although posted", again)
+	}
+	n.Restate(again)
+	d, ok := n.End(final, nil, final.Ended)
+	if !ok {
+		t.Fatal("no display at the end")
+	}
+	doc := d.Content["data"].(map[string]any)[NoteMIME].(NoteJSON)
+	if len(doc.Findings) != 1 || !strings.Contains(doc.Findings[0].Headline, "15 GiB of 16 GiB") {
+		t.Errorf("findings at the end: %+v, want the final peak of 15 GiB", doc.Findings)
+	}
+	if doc.Status == nil || !strings.Contains(doc.Status.Text, "peak memory 15 GiB of 16 GiB") {
+		t.Errorf("summary %+v, want the same peak", doc.Status)
+	}
+	if got := Restate(Input{Phase: Live, Record: final, Config: cfg, Now: final.Ended}); got != nil {
+		t.Errorf("Restate outside the cell's end = %v", got)
 	}
 }

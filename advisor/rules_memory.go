@@ -38,8 +38,11 @@ var memoryPressureRule = rule{
 		if !nearLimit && !swapping {
 			return finding{}, false
 		}
-		title := "Memory peaked at " + FormatBytes(peak) + " of " + FormatBytes(m.MemLimit) + ", past the " +
-			limitOf(in.Config, "memory_fraction", FormatPercent(frac)) + " pressure line"
+		// One phrase for the headline and the details: the line in bytes,
+		// and memory_fraction as the kernelspec writes it.
+		line := "the pressure line at " + FormatBytes(uint64(frac*float64(m.MemLimit))) + " (memory_fraction " +
+			limitOf(in.Config, "memory_fraction", strconv.FormatFloat(frac, 'g', -1, 64)) + ")"
+		title := "Memory peaked at " + FormatBytes(peak) + " of " + FormatBytes(m.MemLimit) + ", past " + line
 		if !nearLimit {
 			title = "The machine started swapping: " + FormatBytes(rec.SwapGrowth) + " more swap"
 		}
@@ -49,7 +52,7 @@ var memoryPressureRule = rule{
 				msg := fmt.Sprintf("The kernel's processes peaked at %s while %s ran",
 					s.strong(formatShare(peak, m.MemLimit)), s.cell(rec))
 				if nearLimit {
-					msg += fmt.Sprintf(", past the %s pressure line", FormatPercent(frac))
+					msg += ", past " + line
 				}
 				msg += "."
 				if nearLimit {

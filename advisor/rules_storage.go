@@ -41,7 +41,8 @@ func measureData(rec cellwatch.Record) dataUse {
 
 // distinctPaths merges the lists, dropping repeats and paths inside another
 // listed path (a directory named in the code and a file read from it),
-// largest first.
+// largest first. A directory is at least as big as a file listed in it: its
+// size is the code scan's, which may predate the file's last write.
 func distinctPaths(lists ...[]cellwatch.FileUse) []cellwatch.FileUse {
 	size := map[string]int64{}
 	for _, l := range lists {
@@ -50,21 +51,22 @@ func distinctPaths(lists ...[]cellwatch.FileUse) []cellwatch.FileUse {
 			size[p] = max(size[p], f.Bytes)
 		}
 	}
-	var out []cellwatch.FileUse
+	outer := map[string]int64{}
 	for p, b := range size {
-		inside := false
+		top := p
 		for dir := filepath.Dir(p); ; dir = filepath.Dir(dir) {
 			if _, ok := size[dir]; ok && dir != p {
-				inside = true
-				break
+				top = dir // the outermost listed directory holding p
 			}
 			if next := filepath.Dir(dir); next == dir {
 				break
 			}
 		}
-		if !inside {
-			out = append(out, cellwatch.FileUse{Path: p, Bytes: b})
-		}
+		outer[top] = max(outer[top], size[top], b)
+	}
+	var out []cellwatch.FileUse
+	for p, b := range outer {
+		out = append(out, cellwatch.FileUse{Path: p, Bytes: b})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Bytes != out[j].Bytes {

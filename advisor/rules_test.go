@@ -70,6 +70,11 @@ func TestDistinctPaths(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("distinctPaths = %v, want %v", got, want)
 	}
+	// A directory scanned before the cell wrote the file in it is as big as the file.
+	got = distinctPaths([]cellwatch.FileUse{{Path: "data/big", Bytes: 8 << 10}, {Path: "data/big/m.csv", Bytes: 8 << 20}})
+	if want := []cellwatch.FileUse{{Path: "data/big", Bytes: 8 << 20}}; !slices.Equal(got, want) {
+		t.Errorf("distinctPaths with a stale directory = %v, want %v", got, want)
+	}
 	if u := measureData(cellwatch.Record{CodeBytes: 500, ReadBytes: 300}); u.total != 500 {
 		t.Errorf("measureData total = %d, want CodeBytes 500", u.total)
 	}

@@ -43,6 +43,7 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 			phase = advisor.KernelDied
 		}
 		if n := wt.note(ev); n != nil {
+			n.Restate(advisor.Restate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now, Place: wt.place}))
 			as := append(wt.comm.takeHeld(rec.MsgID), wt.evaluate(phase, ev, now)...)
 			if d, ok := n.End(rec, as, now); ok {
 				wt.post(ev, n, d)

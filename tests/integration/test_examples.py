@@ -8,6 +8,7 @@ that marks every checkpoint as reached.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -184,3 +185,110 @@ def test_report_reaches_every_checkpoint(examples: Runner, jupyter_env: Env, tmp
         assert f"<h2>{name}</h2>" in html, f"no section for {name}"
     reached = set(re.findall(r'data-checkpoint="(\w+)" data-reached="true"', html))
     assert reached == {"compliance", "storage", "compute", "stability"}, reached
+
+
+# --- Every figure agrees: the note's headline, details and summary, its
+# metadata (findings' evidence) and `cloudline history` write each number
+# once and the same way (human.Bytes / human.Duration; this is their rule).
+IEC = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+
+
+def tenths(v: float) -> int:
+    return int(math.floor(v * 10 + 0.5))
+
+
+def tenths_text(t: int) -> str:
+    return str(t // 10) if t % 10 == 0 else f"{t // 10}.{t % 10}"
+
+
+def iec(n: int) -> str:
+    """The bytes as the notes write them (human.Bytes)."""
+    if n < 1024:
+        return f"{n} B"
+    v, i = float(n), -1
+    while v >= 1024 and i < len(IEC) - 1:
+        v, i = v / 1024, i + 1
+    t = tenths(v)
+    if t >= 10240 and i < len(IEC) - 1:
+        t, i = tenths(v / 1024), i + 1
+    return f"{tenths_text(t)} {IEC[i]}"
+
+
+def dur(s: float) -> str:
+    """The duration as the notes write it (human.Seconds), below a day."""
+    if s <= 0:
+        return "0s"
+    if s < 1:
+        t = tenths(s)
+        return "0s" if t <= 0 else "1s" if t >= 10 else f"0.{t}s"
+    n = int(math.floor(s))
+    if n < 60:
+        return f"{n}s"
+    if n < 3600:
+        return f"{n // 60}m {n % 60:02d}s"
+    return f"{n // 3600}h {n % 3600 // 60:02d}m"
+
+
+def history(env: Env) -> list[dict[str, Any]]:
+    path = Path(os.environ["XDG_STATE_HOME"]) / "cloudline" / "history.jsonl"
+    p = subprocess.run([str(env.cloudline()), "history", "--json", "--file", str(path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def table(env: Env) -> str:
+    path = Path(os.environ["XDG_STATE_HOME"]) / "cloudline" / "history.jsonl"
+    p = subprocess.run([str(env.cloudline()), "history", "--last", "0", "--file", str(path)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def record_of(recs: list[dict[str, Any]], name: str, count: int) -> dict[str, Any]:
+    mine = [r for r in recs if r.get("notebook") == name and r.get("execution_count") == count]
+    assert mine, f"no history record of {name} [{count}]"
+    return mine[-1]
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if n != "05-stable-model.ipynb"])
+def test_figures_agree(examples: Runner, jupyter_env: Env, name: str) -> None:
+    nb = examples.first(name)
+    recs, rows = history(jupyter_env), table(jupyter_env)
+    checked = 0
+    for ci, _, out in advice_outputs(nb):
+        note = out["data"]["application/vnd.cloudline.note+json"]
+        text, md = out["data"]["text/plain"], out["data"]["text/markdown"]
+        rec = record_of(recs, name, note["cell"]["execution_count"])
+        peak, limit = max(rec["peak_rss_bytes"], rec["rss_bytes"]), rec["machine"]["mem_limit_bytes"]
+        row = next((line for line in rows.splitlines() if name in line and f"[{note['cell']['execution_count']}] " in line), "")
+        assert row, f"{name}: no history row for cell [{note['cell']['execution_count']}]:\n{rows}"
+        if note["status"] and note["status"]["state"] != "running":
+            # The closing summary: wall time, peak against the limit, data read.
+            summary = note["status"]["text"]
+            figures = {"finished in ": dur(rec["wall_s"]), "peak memory ": f"{iec(peak)} of {iec(limit)}",
+                       "read ": iec(rec["read_bytes"])}
+            for word, figure in figures.items():
+                assert word + figure in summary, f"{name}: summary {summary!r} lacks {word + figure!r} (history {rec})"
+                assert f"  {figure} " in row, f"{name}: history row {row!r} lacks {figure!r}"
+            assert note["status"]["text"] in text and dur(rec["wall_s"]) in md
+            checked += 1
+        for f in out["metadata"]["cloudline"]["findings"]:
+            ev, headline = f["evidence"], next(x["headline"] for x in note["findings"] if x["rule"] == f["rule"])
+            if f["rule"] == "memory-pressure":
+                assert ev["peak_rss_bytes"] == peak, f"{name}: memory-pressure peak {ev} is not the cell's {peak}"
+                assert f"{iec(peak)} of {iec(limit)}" in headline, headline
+                line = iec(int(ev["memory_fraction"] * ev["mem_limit_bytes"]))
+                assert f"pressure line at {line} (memory_fraction 0.0" in headline, headline
+                checked += 1
+            if f["rule"] == "dataset-size":
+                assert f"({iec(ev['data_bytes'])})" in headline and "limit of 4MB" in headline, headline
+                assert ev["read_bytes"] == rec["read_bytes"], f"{name}: dataset-size read {ev} vs history {rec}"
+                checked += 1
+            if f["rule"] in ("long-training", "projected-training"):
+                key = "wall_s" if f["rule"] == "long-training" else "projected_s"
+                assert dur(ev[key]) in headline and "the 3s limit" in headline, (headline, ev)
+                checked += 1
+        assert rec["status"] == "ok" and f"cloudline · [{note['cell']['execution_count']}]" in text
+    if name in ("02-long-training.ipynb", "03-oversized-dataset.ipynb", "04-memory-pressure.ipynb"):
+        assert checked >= 2, f"{name}: only {checked} figures compared"
