@@ -29,11 +29,7 @@ func runEvalCases(t *testing.T, cases []evalCase) {
 				cfg = config(nil)
 			}
 			got := Evaluate(Input{Phase: tt.phase, Record: tt.rec, Past: tt.past, Config: cfg, Now: t0.Add(tt.after)})
-			var ids []string
-			for _, a := range got {
-				ids = append(ids, a.Rule)
-			}
-			if !slices.Equal(ids, tt.want) {
+			if ids := rulesOf(got); !slices.Equal(ids, tt.want) {
 				t.Errorf("Evaluate = %q, want %q", ids, tt.want)
 			}
 		})

@@ -151,6 +151,7 @@ func checkGolden(t *testing.T, path, got string) {
 	}
 }
 
+// rulesOf lists the rules of as, in order.
 func rulesOf(as []Advice) []string {
 	var ids []string
 	for _, a := range as {

@@ -18,14 +18,6 @@ func cellN(n int, edit func(*cellwatch.Record)) cellwatch.Record {
 	return r
 }
 
-func ids(as []Advice) []string {
-	var out []string
-	for _, a := range as {
-		out = append(out, a.Rule)
-	}
-	return out
-}
-
 // TestSaidOnce: a finding about the same subject is told once per kernel
 // session whatever the cool-down, and ports left listening belong to the
 // cell that opened them.
@@ -79,7 +71,7 @@ func TestSaidOnce(t *testing.T) {
 				if s.phase == CellStart {
 					c.CellStarted(s.rec)
 				}
-				got := ids(c.Admit(Evaluate(Input{Phase: s.phase, Record: s.rec, Config: tt.cfg, Now: now}), s.rec, now, tt.cfg.Cooldown))
+				got := rulesOf(c.Admit(Evaluate(Input{Phase: s.phase, Record: s.rec, Config: tt.cfg, Now: now}), s.rec, now, tt.cfg.Cooldown))
 				if !slices.Equal(got, s.want) {
 					t.Errorf("step %d (%s of %s): got %q, want %q", i, s.phase, s.rec.MsgID, got, s.want)
 				}

@@ -115,13 +115,7 @@ func TestPubSocketStalledBesideReaderIsDropped(t *testing.T) {
 func TestPubSocketWaitEnds(t *testing.T) {
 	for _, how := range []string{"peer leaves", "socket closes"} {
 		t.Run(how, func(t *testing.T) {
-			p, addr, subs := testPub(t)
-			p.mu.Lock()
-			p.maxQueue = 16 << 10
-			p.mu.Unlock()
-			conn := subscribe(t, addr, subs)
-			done := flood(p, 1000, 4<<10)
-			pollUntil(t, "Send to wait for room", func() bool { return p.waiting.Load() == 1 })
+			p, conn, done := stalledPub(t)
 			if how == "peer leaves" {
 				conn.Close()
 			} else {
@@ -141,13 +135,7 @@ func TestPubSocketWaitEnds(t *testing.T) {
 
 // Our own messages never wait, even while every subscriber is behind.
 func TestPubSocketPostNeverWaits(t *testing.T) {
-	p, addr, subs := testPub(t)
-	p.mu.Lock()
-	p.maxQueue = 16 << 10
-	p.mu.Unlock()
-	conn := subscribe(t, addr, subs)
-	done := flood(p, 1000, 4<<10)
-	pollUntil(t, "Send to wait for room", func() bool { return p.waiting.Load() == 1 })
+	p, conn, done := stalledPub(t)
 	posted := make(chan struct{})
 	go func() {
 		p.post(frames("t", "advice"))
@@ -160,4 +148,18 @@ func TestPubSocketPostNeverWaits(t *testing.T) {
 	}
 	conn.Close()
 	<-done
+}
+
+// stalledPub returns a socket whose sole subscriber (conn) does not read,
+// and a flood Send that is waiting for room (done closes when it returns).
+func stalledPub(t *testing.T) (*pubSocket, net.Conn, chan struct{}) {
+	t.Helper()
+	p, addr, subs := testPub(t)
+	p.mu.Lock()
+	p.maxQueue = 16 << 10
+	p.mu.Unlock()
+	conn := subscribe(t, addr, subs)
+	done := flood(p, 1000, 4<<10)
+	pollUntil(t, "Send to wait for room", func() bool { return p.waiting.Load() == 1 })
+	return p, conn, done
 }

@@ -54,19 +54,7 @@ func TestRouterSendByIdentity(t *testing.T) {
 	got := make(chan [][]byte, 4)
 	r := newRouter(ln, slog.New(slog.DiscardHandler), func(frames [][]byte) { got <- frames })
 	defer r.close()
-	dial := func(id string) *zconn {
-		t.Helper()
-		nc, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := openZMTP(nc, zmq4.Dealer, id, false, MaxFrame)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(c.close)
-		return c
-	}
+	dial := func(id string) *zconn { return dialDealer(t, ln.Addr().String(), id) }
 	a1, a2, b := dial("a"), dial("a"), dial("b")
 	// A message from each tells us the router has registered all three.
 	for _, c := range []*zconn{a1, a2, b} {
@@ -126,19 +114,7 @@ func TestRouterStalledPeerHarmsOnlyItself(t *testing.T) {
 	defer r.close()
 	// (No tiny receive buffer: on loopback it stalls TCP itself, the
 	// window never reopening by a full segment.)
-	dial := func(id string) *zconn {
-		t.Helper()
-		nc, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := openZMTP(nc, zmq4.Dealer, id, false, MaxFrame)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(c.close)
-		return c
-	}
+	dial := func(id string) *zconn { return dialDealer(t, ln.Addr().String(), id) }
 	slow, fast := dial("slow"), dial("fast")
 	for _, c := range []*zconn{slow, fast} {
 		if err := c.send([][]byte{[]byte("hello")}); err != nil {
@@ -195,4 +171,19 @@ func TestRouterStalledPeerHarmsOnlyItself(t *testing.T) {
 			t.Fatalf("stalled peer's message %d: %v", i, err)
 		}
 	}
+}
+
+// dialDealer connects a DEALER with identity id to the router at addr.
+func dialDealer(t *testing.T, addr, id string) *zconn {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := openZMTP(nc, zmq4.Dealer, id, false, MaxFrame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.close)
+	return c
 }
