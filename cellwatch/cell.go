@@ -26,6 +26,7 @@ type cell struct {
 	gpuAt    time.Time
 	swapBase uint64
 	scan     context.CancelFunc // nil when no scan runs
+	ports    []int              // listening when it started (awaitListener)
 }
 
 // handle dispatches one observed message.
@@ -217,6 +218,7 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 		w.kernelPorts()
 	}
 	c.rec.ListenPorts = slices.Clone(rs.ports)
+	c.ports = c.rec.ListenPorts
 	if strings.ContainsAny(content.Code, `'"`) && len(pathLiterals(content.Code)) > 0 {
 		// Most cells name a few files: a scan that small is done in
 		// microseconds, so CellStart already carries it. Bigger ones (a
@@ -246,16 +248,6 @@ func (w *Watcher) cellRequested(m *kernel.Message) {
 // emitStart emits CellStart.
 func (w *Watcher) emitStart(c *cell) {
 	w.emit(CellStart, c)
-}
-
-// kernelPorts takes what the kernel listens on before any cell ran as its
-// own (ipykernel's IOPub event pipe listens on a loopback port).
-func (w *Watcher) kernelPorts() {
-	if w.run.portsKnown {
-		return
-	}
-	w.run.portsKnown = true
-	w.checkPorts(true)
 }
 
 // mergeScan stores a finished code scan in its cell.
@@ -310,6 +302,7 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	if d := rs.now().Sub(rs.portsAt); w.portsEvery() > 0 && (d < 0 || d >= portsAtEnd || mayServe(c.rec.Code)) {
 		w.checkPorts(false)
 	}
+	w.awaitListener(c)
 	c.rec.ListenPorts = slices.Clone(rs.ports) // judged at the end: see Record.ListenPorts
 	w.awaitScan(c)
 	c.resize(rs.dir) // sizes at the end, not when first seen

@@ -23,6 +23,11 @@ type fakeSampler struct {
 	reads    int            // Proc calls
 	cmdlines map[int]string // default: every process runs ipykernel (forks)
 	noReset  bool           // clear_refs is not writable
+	// bound replaces ports once ListenPorts has been called bindAfter
+	// times: a server that binds late.
+	bound     []int
+	bindAfter int
+	portCalls int
 }
 
 func (f *fakeSampler) update(fn func(f *fakeSampler)) {
@@ -98,6 +103,9 @@ func (f *fakeSampler) Machine(int, string) (Machine, error) {
 func (f *fakeSampler) ListenPorts([]int) ([]int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.portCalls++; f.bound != nil && f.portCalls >= f.bindAfter {
+		f.ports, f.bound = f.bound, nil
+	}
 	return slices.Clone(f.ports), nil
 }
 

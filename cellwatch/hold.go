@@ -20,7 +20,8 @@ import (
 // forwarded at once: holding every cell would add the end-of-cell
 // measurement to each round trip. A cell is trivial when it has no output
 // or error (a metric line may make the model stable), no string literal in
-// its code (one may name a dataset or sensitive data) and is not the
+// its code (one may name a dataset or sensitive data), does not start a
+// server in the background (ports.go: awaitListener) and is not the
 // first cell with HoldFirst. Advice for a trivial cell (rare) still shows,
 // just after the idle.
 const quickCell = 20 * time.Millisecond
@@ -70,7 +71,8 @@ func (h *holds) observe(m *kernel.Message, kind msgKind, holdFirst bool) bool {
 		first := !h.seenRequest && !silent
 		h.seenRequest = h.seenRequest || !silent
 		if _, dup := h.m[m.MsgID]; !dup && m.MsgID != "" {
-			h.m[m.MsgID] = &pending{at: m.Time, hold: literal || first && holdFirst, released: make(chan struct{})}
+			hold := literal || first && holdFirst || servesInBackgroundJSON(m.Content)
+			h.m[m.MsgID] = &pending{at: m.Time, hold: hold, released: make(chan struct{})}
 		}
 	case m.Channel == kernel.IOPub && (kind == msgOutput || m.MsgType == "error"):
 		if p := h.m[m.ParentMsgID]; p != nil {

@@ -109,7 +109,10 @@ func (s *ProcSampler) resetPeak(pid int) error {
 // sockets in the network namespace of the first of them. The TCP tables
 // are slow to read where there are many connections (~20 ms for 500), so
 // while the processes hold the same sockets the last answer is reused, for
-// at most portsTTL (a socket may start listening after it was created).
+// at most portsTTL; but not an answer read within portsSettle of the
+// sockets changing: a server creates its socket, then binds and listens
+// (socketserver does so in its constructor), and an answer read in
+// between would hide the listener until portsTTL has passed.
 func (s *ProcSampler) ListenPorts(pids []int) ([]int, error) {
 	if len(pids) == 0 {
 		return nil, nil
@@ -125,8 +128,13 @@ func (s *ProcSampler) ListenPorts(pids []int) ([]int, error) {
 	c := s.ports
 	s.mu.Unlock()
 	now := time.Now()
-	if c.pid == pids[0] && now.Sub(c.at) < portsTTL && maps.Equal(c.inodes, inodes) {
+	same := c.pid == pids[0] && maps.Equal(c.inodes, inodes)
+	if same && now.Sub(c.at) < portsTTL && c.at.Sub(c.since) >= portsSettle {
 		return slices.Clone(c.ports), nil
+	}
+	since := now
+	if same {
+		since = c.since
 	}
 	listening := map[uint64]int{}
 	read := false
@@ -149,17 +157,22 @@ func (s *ProcSampler) ListenPorts(pids []int) ([]int, error) {
 	}
 	slices.Sort(ports)
 	s.mu.Lock()
-	s.ports = portsCache{pid: pids[0], at: now, inodes: inodes, ports: slices.Clone(ports)}
+	s.ports = portsCache{pid: pids[0], at: now, since: since, inodes: inodes, ports: slices.Clone(ports)}
 	s.mu.Unlock()
 	return ports, nil
 }
 
-// portsTTL bounds how long ListenPorts reuses an answer.
-const portsTTL = time.Minute
+// portsTTL bounds how long ListenPorts reuses an answer; portsSettle is
+// how long the sockets must have been the same before an answer is reused.
+const (
+	portsTTL    = time.Minute
+	portsSettle = time.Second
+)
 
 type portsCache struct {
 	pid    int
 	at     time.Time
+	since  time.Time // the sockets have been these since
 	inodes map[uint64]bool
 	ports  []int
 }

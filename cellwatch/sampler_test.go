@@ -251,15 +251,28 @@ func TestProcSamplerListenPortsCache(t *testing.T) {
 	if got, _ := s.ListenPorts([]int{100}); !slices.Equal(got, []int{8009, 8080}) {
 		t.Fatalf("first read: %v", got)
 	}
-	// The table changes but pid 100 holds the same sockets: the answer is reused.
+	// The table changes but pid 100 holds the same sockets. Read within
+	// portsSettle of the sockets changing (here: of the first read), the
+	// answer is not reused: a socket may be between its bind and its
+	// listen. Once they have settled, it is.
 	tcp := filepath.Join(root, "100", "net", "tcp")
+	if err := os.WriteFile(tcp, []byte("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"+
+		"   0: 0100007F:1F92 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5001 1 0 100 0 0 10 0\n"+
+		"   1: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 6001 1 0 100 0 0 10 0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.ListenPorts([]int{100}); !slices.Equal(got, []int{8009, 8082}) {
+		t.Errorf("same sockets, unsettled: %v, want the table read again ([8009 8082])", got)
+	}
+	s.ports.since = s.ports.since.Add(-portsSettle)
+	s.ports.at = s.ports.since.Add(portsSettle)
 	if err := os.WriteFile(tcp, []byte("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"+
 		"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 5001 1 0 100 0 0 10 0\n"+
 		"   1: 0100007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 6001 1 0 100 0 0 10 0\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.ListenPorts([]int{100}); !slices.Equal(got, []int{8009, 8080}) {
-		t.Errorf("same sockets: %v, want the cached answer", got)
+	if got, _ := s.ListenPorts([]int{100}); !slices.Equal(got, []int{8009, 8082}) {
+		t.Errorf("same sockets, settled: %v, want the cached answer", got)
 	}
 	// A new socket: the table is read again.
 	if err := os.Symlink("socket:[6001]", filepath.Join(root, "100", "fd", "9")); err != nil {

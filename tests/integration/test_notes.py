@@ -1,7 +1,8 @@
 """One note per cell, right and quiet (issue 13), through the real ipykernel
 driven by nbclient and papermill: a progress bar is split at most once, a
 finding about the same subject is told once, dashboards are no model
-servers, notebooks without a name are never pooled, and a restart within
+servers, a server bound in a thread after its cell returned is told on that
+cell, notebooks without a name are never pooled, and a restart within
 the cool-down repeats nothing."""
 
 from __future__ import annotations
@@ -144,3 +145,38 @@ def test_unnamed_notebooks_are_never_pooled(cloudline_spec, workdir, tmp_path, m
     for n, path in enumerate(paths):
         assert "stable-model" not in notebook_advice(run(path, n)), f"{path.name} pooled with another notebook"
     assert "stable-model" in notebook_advice(run(paths[0], 9)), "the same notebook's second run is a trend"
+
+
+# A server whose thread binds its port itself, after a startup of its own
+# (as uvicorn's and Flask's app.run do), so the cell that starts it has
+# returned before anything listens. `ready` is set once it listens.
+THREAD_SERVERS = {
+    "http.server": "http.server.ThreadingHTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)",
+    "werkzeug": "werkzeug.serving.make_server('127.0.0.1', 0, lambda env, start: [start('200 OK', []), b'ok'][1:])",
+}
+
+
+@pytest.mark.parametrize("server", sorted(THREAD_SERVERS))
+def test_server_bound_in_a_thread_is_told_on_its_cell(kernel_name, workdir, notebook_name, server):
+    nb = execute(notebook(
+        "import http.server, threading, time\nimport werkzeug.serving",
+        "ready = threading.Event()\n"
+        "def serve():\n"
+        "    global srv\n"
+        "    time.sleep(0.2)  # the framework's start-up\n"
+        f"    srv = {THREAD_SERVERS[server]}\n"
+        "    ready.set()\n"
+        "    srv.serve_forever()\n"
+        "threading.Thread(target=serve, daemon=True).start()",
+        "ready.wait(60)\nprint('serving on', srv.server_address[1])",
+        "srv.shutdown()",
+    ), kernel_name, workdir, {"JPY_SESSION_NAME": notebook_name})
+    per_cell = [[r for n in notebook_notes(c) for r in n["metadata"]["cloudline"]["rules"]] for c in nb.cells]
+    assert per_cell == [[], ["local-serving"], [], []], per_cell
+    port = int("".join(o.get("text", "") for o in nb.cells[2].outputs).split("serving on")[1].split()[0])
+    note = notebook_notes(nb.cells[1])[0]
+    finding = note["data"][NOTE_MIME]["findings"][0]
+    assert finding["evidence"]["ports"] == [port], finding
+    # Worded with the cell that started it: [2] and its first line.
+    assert note["data"][NOTE_MIME]["cell"]["execution_count"] == 2, note["data"][NOTE_MIME]["cell"]
+    assert "[2]" in note["data"]["text/plain"] and "ready = threading.Event()" in note["data"]["text/plain"]
