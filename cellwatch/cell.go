@@ -23,6 +23,7 @@ type cell struct {
 	measured bool      // running in the kernel: baseline taken, sampled
 	lastAt   time.Time // last process sample
 	lastCPU  time.Duration
+	lastWait time.Duration // the tree's run-queue wait at the last sample
 	gpuAt    time.Time
 	swapBase uint64
 	scan     context.CancelFunc // nil when no scan runs

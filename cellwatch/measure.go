@@ -66,6 +66,7 @@ func (w *Watcher) startMeasuring(c *cell, now time.Time) {
 		c.base.exact[p.PID] = r.exact[p.PID]
 		c.rec.PeakExact = c.rec.PeakExact && r.exact[p.PID]
 		c.base.cpu += p.CPU
+		c.lastWait += p.Wait
 		if p.IO {
 			c.base.rchar += p.RChar
 			c.base.rbytes += p.ReadBytes
@@ -247,10 +248,11 @@ func (w *Watcher) machine(now time.Time) (Machine, error) {
 
 // apply folds one sample of the tree into the cell.
 func (c *cell) apply(procs []ProcSample, m Machine, now time.Time) {
-	var cpu time.Duration
+	var cpu, wait time.Duration
 	var rss, peak, rchar, rbytes, wchar, wbytes uint64
 	for _, p := range procs {
 		cpu += p.CPU
+		wait += p.Wait
 		rss += p.RSS
 		if c.base.exact[p.PID] || !c.base.pids[p.PID] {
 			// Reset at the start, or born since: VmHWM is this cell's peak.
@@ -282,16 +284,35 @@ func (c *cell) apply(procs []ProcSample, m Machine, now time.Time) {
 		c.rec.SwapGrowth = max(c.rec.SwapGrowth, subSat(m.SwapUsed, c.swapBase))
 	}
 	if dt := now.Sub(c.lastAt); dt > 0 {
-		cores := c.rec.Machine.Cores
-		if cores <= 0 {
-			cores = runtime.NumCPU()
-		}
-		if float64(c.rec.CPU-c.lastCPU) >= 0.9*float64(cores)*float64(dt) {
+		if c.wantedAllCores(dt, wait) {
 			c.rec.CPUSaturated += dt
 		}
 		c.lastAt, c.lastCPU = now, c.rec.CPU
+		if len(procs) > 0 {
+			c.lastWait = wait
+		}
 	}
 }
+
+// wantedAllCores says whether the tree wanted every core over the dt
+// since the last sample: the CPU time it got plus the time its processes
+// waited for a core (another program taking its share must not hide a
+// cell that would keep all cores busy). A process that left takes its wait
+// along: the sum may shrink, and then only the CPU time counts.
+func (c *cell) wantedAllCores(dt, wait time.Duration) bool {
+	cores := c.rec.Machine.Cores
+	if cores <= 0 {
+		cores = runtime.NumCPU()
+	}
+	demand := c.rec.CPU - c.lastCPU
+	if wait > c.lastWait {
+		demand += wait - c.lastWait
+	}
+	return float64(demand) >= saturatedShare*float64(cores)*float64(dt)
+}
+
+// saturatedShare of every core, used or waited for, counts as saturated.
+const saturatedShare = 0.9
 
 func subSat(a, b uint64) uint64 {
 	if a > b {

@@ -129,6 +129,21 @@ func parseIO(b []byte) (procIO, error) {
 	return io, nil
 }
 
+// parseSchedstat returns the run-queue wait of /proc/PID/schedstat
+// ("on-cpu-ns wait-ns timeslices"): how long the process's main thread was
+// ready to run while others had the cores.
+func parseSchedstat(b []byte) (time.Duration, error) {
+	f := bytes.Fields(b)
+	if len(f) < 2 {
+		return 0, fmt.Errorf("parse schedstat: %d fields", len(f))
+	}
+	n, err := strconv.ParseInt(string(f[1]), 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("parse schedstat wait: %q", f[1])
+	}
+	return time.Duration(n), nil
+}
+
 // parseListening returns inode -> port for the listening sockets
 // (state 0A) of /proc/net/tcp or tcp6.
 func parseListening(b []byte, into map[uint64]int) {

@@ -42,6 +42,17 @@ func TestParseStatus(t *testing.T) {
 	}
 }
 
+func TestParseSchedstat(t *testing.T) {
+	if got, err := parseSchedstat([]byte("441614317 683000050 755\n")); err != nil || got != 683000050 {
+		t.Errorf("parseSchedstat = %v, %v; want 683.00005ms", got, err)
+	}
+	for _, bad := range []string{"", "1", "1 x 3", "1 -5 3"} {
+		if _, err := parseSchedstat([]byte(bad)); err == nil {
+			t.Errorf("parseSchedstat(%q): no error", bad)
+		}
+	}
+}
+
 func TestParseIO(t *testing.T) {
 	got, err := parseIO([]byte("rchar: 100\nwchar: 20\nsyscr: 1\nsyscw: 1\nread_bytes: 4096\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n"))
 	if err != nil {

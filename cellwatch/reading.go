@@ -16,7 +16,7 @@ import (
 // which is its baseline. Queued cells (run all) start right after the idle
 // whatever we do; their baseline is the same reading, so no work is lost,
 // only shared with the cell before. Costs, measured on this 2-core VM: a
-// reading is three preads per process (stat, status, io: ~15 µs for
+// reading is four preads per process (stat, status, io, schedstat: ~15 µs for
 // ipykernel alone), a peak reset one pwrite (~2 µs), once per cell.
 
 // reading is one read of the tree's counters.

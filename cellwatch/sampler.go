@@ -37,6 +37,7 @@ type Sampler interface {
 type ProcSample struct {
 	PID, PPID  int
 	CPU        time.Duration // user+system, reaped children included
+	Wait       time.Duration // run-queue wait of the main thread (schedstat; 0 if unreadable)
 	RSS, HWM   uint64        // VmRSS, VmHWM in bytes
 	Anon       uint64        // RssAnon + RssShmem: the part a fork inherits mapped
 	IO         bool          // /proc/PID/io was readable
@@ -182,7 +183,8 @@ func (s *ProcSampler) Proc(pid int, files bool) (ProcSample, error) {
 	return p, nil
 }
 
-// readProc reads stat, status and io through the cached files; fmu is held.
+// readProc reads stat, status, io and schedstat through the cached files;
+// fmu is held.
 func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
 	pf, err := s.procFiles(pid)
 	if err != nil {
@@ -203,6 +205,11 @@ func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
 		return ProcSample{}, gone(err)
 	}
 	p.RSS, p.HWM, p.Anon = parseStatus(b)
+	if pf.sched != nil {
+		if b, err = s.readAt(pf.sched); err == nil {
+			p.Wait, _ = parseSchedstat(b)
+		}
+	}
 	if pf.io != nil {
 		if b, err = s.readAt(pf.io); err == nil {
 			if io, err := parseIO(b); err == nil {
@@ -214,8 +221,8 @@ func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
 	return p, nil
 }
 
-// procFiles are a process's stat, status and io, kept open so that a
-// sample costs three preads instead of three open+fstat+read+close (and its
+// procFiles are a process's stat, status, io and schedstat, kept open so that a
+// sample costs four preads instead of four open+fstat+read+close (and its
 // clear_refs, written by ResetPeak). procfs
 // generates a file's text afresh on every read from offset 0. An open file
 // stays bound to the process it was opened for: once that process is reaped
@@ -224,6 +231,7 @@ func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
 type procFiles struct {
 	stat, status *os.File
 	io           *os.File // nil when unreadable (another user's process)
+	sched        *os.File // schedstat; nil without CONFIG_SCHED_INFO
 	clearRefs    *os.File // opened by the first ResetPeak
 }
 
@@ -246,6 +254,9 @@ func (s *ProcSampler) procFiles(pid int) (*procFiles, error) {
 	if f, err := os.Open(s.proc(dir, "io")); err == nil {
 		pf.io = f
 	}
+	if f, err := os.Open(s.proc(dir, "schedstat")); err == nil {
+		pf.sched = f
+	}
 	if s.open == nil {
 		s.open = map[int]*procFiles{}
 	}
@@ -254,7 +265,7 @@ func (s *ProcSampler) procFiles(pid int) (*procFiles, error) {
 }
 
 func (pf *procFiles) close() {
-	for _, f := range []*os.File{pf.stat, pf.status, pf.io, pf.clearRefs} {
+	for _, f := range []*os.File{pf.stat, pf.status, pf.io, pf.sched, pf.clearRefs} {
 		if f != nil {
 			f.Close()
 		}

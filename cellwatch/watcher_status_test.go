@@ -224,17 +224,22 @@ func TestCellApplySaturation(t *testing.T) {
 	c := &cell{lastAt: t0, base: baseline{pids: map[int]bool{1: true}, exact: map[int]bool{}, files: map[string]bool{}, seen: map[string]bool{}}}
 	c.rec.Machine.Cores = 2
 	m := Machine{TotalRAM: 1 << 30, Cores: 2}
+	const ms = time.Millisecond
 	steps := []struct {
-		cpu  time.Duration
-		at   time.Duration
-		want time.Duration
+		cpu, wait time.Duration // cumulative, as /proc has them
+		at        time.Duration
+		want      time.Duration
 	}{
-		{1900 * time.Millisecond, time.Second, time.Second},         // 1.9 of 2 cores: saturated
-		{2500 * time.Millisecond, 2 * time.Second, time.Second},     // 0.6: not
-		{4300 * time.Millisecond, 3 * time.Second, 2 * time.Second}, // 1.8: saturated
+		{1900 * ms, 0, time.Second, time.Second},                 // 1.9 of 2 cores: saturated
+		{2500 * ms, 0, 2 * time.Second, time.Second},             // 0.6: not
+		{4300 * ms, 0, 3 * time.Second, 2 * time.Second},         // 1.8: saturated
+		{5500 * ms, 700 * ms, 4 * time.Second, 3 * time.Second},  // 1.2 used + 0.7 waited: wanted both
+		{6000 * ms, 1000 * ms, 5 * time.Second, 3 * time.Second}, // 0.5 + 0.3: not
+		{7000 * ms, 200 * ms, 6 * time.Second, 3 * time.Second},  // a process left with its wait: 1.0 only
+		{8900 * ms, 300 * ms, 7 * time.Second, 4 * time.Second},  // 1.9 + 0.1 since
 	}
 	for _, s := range steps {
-		c.apply([]ProcSample{{PID: 1, CPU: s.cpu}}, m, t0.Add(s.at))
+		c.apply([]ProcSample{{PID: 1, CPU: s.cpu, Wait: s.wait}}, m, t0.Add(s.at))
 		if c.rec.CPUSaturated != s.want {
 			t.Errorf("at %v: saturated %v, want %v", s.at, c.rec.CPUSaturated, s.want)
 		}

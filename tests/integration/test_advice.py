@@ -302,7 +302,25 @@ def test_kernel_died_reaches_the_running_cell(kernel_name, workdir, notebook_nam
     assert "kernel-died" in cloudline_meta(died)["rules"]
 
 
-def test_compute_saturated(cloudline_spec, workdir, notebook_name):
+@pytest.fixture
+def busy_neighbours(tmp_path):
+    """Another program keeping every core busy (outside the kernel's tree),
+    as a browser or a build does on a laptop: it takes its share of the
+    cores, and a cell that wants them all must still be found."""
+    import os
+    import subprocess
+    import sys
+
+    stop = tmp_path / "stop-neighbours"
+    burn = f"import os\nwhile not os.path.exists({str(stop)!r}): pass\n"
+    procs = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(os.cpu_count() or 1)]
+    yield
+    stop.touch()
+    for p in procs:
+        p.wait(timeout=60)
+
+
+def test_compute_saturated(cloudline_spec, workdir, notebook_name, busy_neighbours):
     # The window is two minutes, or half of training_time when shorter.
     spec = cloudline_spec(training_time="2s")
     flag = workdir / "release"
