@@ -13,6 +13,7 @@ import platform
 import subprocess
 import sys
 import time
+import uuid
 from datetime import datetime, timezone
 from queue import Empty
 
@@ -99,6 +100,19 @@ class Kernel:
         self._until_idle(msg_id)
         return dt
 
+    def open_comm(self):
+        """Open the cloudline comm as the JupyterLab extension does, and wait
+        for the kernel's first message on it."""
+        comm_id = uuid.uuid4().hex
+        self.kc.shell_channel.send(self.kc.session.msg(
+            "comm_open", {"comm_id": comm_id, "target_name": "cloudline", "data": {"v": 1}}))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            msg = self.kc.get_iopub_msg(timeout=60)
+            if msg["msg_type"] == "comm_msg" and msg["content"].get("comm_id") == comm_id:
+                return
+        raise RuntimeError(f"{self.name}: no message on the cloudline comm within 60 s")
+
     def stop(self):
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=False)
@@ -147,6 +161,30 @@ def relay_floor(plain, name, rounds, per_round):
     pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
     return bl.Row("floor: trivial cell p50 through a bare byte relay (relay in the cloudline column)", "ms",
                   bl.median(pooled[plain.name]) * 1e3, bl.median(pooled[name]) * 1e3)
+
+
+def extension_connected(plain, cloud_name, rounds, per_round, idle_s):
+    """Trivial cells A B against the plain kernel with the cloudline comm
+    open (the JupyterLab extension connected: live cell messages, the
+    kernel's memory every 5 s), then the idle proxy's CPU with it open."""
+    cloud = Kernel(cloud_name)
+    try:
+        cloud.open_comm()
+        for _ in range(20):
+            cloud.run("pass")
+        cells = alternate([plain, cloud], rounds, lambda k: [k.run("pass") for _ in range(per_round)])
+        proxy = psutil.Process(cloud.pid)
+        c0, w0 = sum(proxy.cpu_times()[:2]), time.perf_counter()
+        time.sleep(idle_s)  # the measuring window, not synchronisation
+        idle = (sum(proxy.cpu_times()[:2]) - c0) / (time.perf_counter() - w0)
+    finally:
+        cloud.stop()
+    pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
+    return [bl.Row("trivial cell round trip p50, the extension's comm open", "ms",
+                   bl.median(pooled[plain.name]) * 1e3, bl.median(pooled[cloud_name]) * 1e3,
+                   bl.Target("ratio", 1.05), f"{len(pooled[cloud_name])} cells each"),
+            bl.Row(f"idle proxy CPU over {idle_s} s, the extension's comm open", "% of a core", None,
+                   idle * 100, bl.Target("abs", 1))]
 
 
 def encrypted_round_trip(plain_name, cloud_name, rounds, per_round):
@@ -229,6 +267,7 @@ def main():
         if a.relay:
             rows.append(relay_floor(plain, a.relay, rounds, per_round))
         rows.append(encrypted_round_trip(a.plain, a.cloud, rounds, per_round))
+        rows.extend(extension_connected(plain, a.cloud, rounds, per_round, idle_s=10 if q else 30))
         comp = alternate(ks, rounds, lambda k: [k.complete("impo") for _ in range(per_round // 2)])
         comp = {n: [x for batch in v for x in batch] for n, v in comp.items()}
         rows.append(bl.Row("complete_request round trip p50", "ms", bl.median(comp[a.plain]) * 1e3,
