@@ -92,9 +92,11 @@ func mayServe(code string) bool {
 // the next cell (worded with its code), or to none. So a cell whose code
 // starts a server in the background, and that has left no new port, is
 // given up to listenWait for one, checked every listenPoll, its idle held
-// meanwhile (holds.observe holds such cells).
+// meanwhile (holds.observe holds such cells). listenWait stays well under
+// the proxy's bound on a held idle (kernel.Proxy.IdleHold, 2 s), which
+// the rest of the cell's end needs too.
 const (
-	listenWait = 2 * time.Second
+	listenWait = time.Second
 	listenPoll = 50 * time.Millisecond
 )
 
