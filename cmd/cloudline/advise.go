@@ -44,7 +44,8 @@ func (wt *watch) onEvent(ev cellwatch.Event) {
 		}
 		if n := wt.note(ev); n != nil {
 			n.Restate(advisor.Restate(advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now, Place: wt.place}))
-			as := append(wt.comm.takeHeld(rec.MsgID), wt.evaluate(phase, ev, now)...)
+			found := wt.evaluate(phase, ev, now) // before takeHeld: the held advice counts as posted
+			as := append(wt.comm.takeHeld(rec.MsgID), found...)
 			if d, ok := n.End(rec, as, now); ok {
 				wt.post(ev, n, d)
 			}
@@ -85,6 +86,7 @@ func (wt *watch) evaluate(phase advisor.Phase, ev cellwatch.Event, now time.Time
 	if n := wt.notes[rec.MsgID]; n != nil {
 		rec.Advice = append(slices.Clone(rec.Advice), n.Rules()...) // what the note holds so far
 	}
+	rec.Advice = append(slices.Clone(rec.Advice), wt.comm.heldRules(rec.MsgID)...) // and what waits for the cell's end
 	in := advisor.Input{Phase: phase, Record: rec, Past: wt.past, Config: wt.cfg, Now: now, Place: wt.place}
 	var out []advisor.Advice
 	for _, a := range wt.cool.Admit(advisor.Evaluate(in), rec, now, wt.cfg.Cooldown) {

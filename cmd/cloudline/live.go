@@ -64,6 +64,17 @@ func (l *live) tick(rec cellwatch.Record, now time.Time) bool {
 	return !l.hub.Connected()
 }
 
+// heldRules lists the rules of the advice held for a cell's end: posted, as
+// far as the rules are concerned (long-training is not said beside a
+// projected-training the footer already shows).
+func (l *live) heldRules(msgID string) []string {
+	var ids []string
+	for _, a := range l.deferred[msgID] {
+		ids = append(ids, a.Rule)
+	}
+	return ids
+}
+
 // takeHeld returns the advice held for a cell's end.
 func (l *live) takeHeld(msgID string) []advisor.Advice {
 	a := l.deferred[msgID]

@@ -21,10 +21,18 @@ export class NoteRenderer extends Widget implements IRenderMime.IRenderer {
     const head = document.createElement('div');
     head.className = 'cl-note-head';
     head.textContent = 'cloudline';
+    // The cell as the markdown form names it: "[12] `model.fit(X, y)`".
+    const count = note.cell?.execution_count;
+    if (count || note.cell?.line) {
+      head.append(' · ');
+    }
+    if (count) {
+      head.append(`[${count}] `);
+    }
     if (note.cell?.line) {
       const line = document.createElement('code');
       line.textContent = note.cell.line;
-      head.append(' · ', line);
+      head.append(line);
     }
     this.node.appendChild(head);
     for (const f of note.findings ?? []) {

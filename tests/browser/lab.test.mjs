@@ -231,6 +231,19 @@ uiTest(`a long tqdm cell in "${KERNEL}": live footer, one stream, the note after
   await finding.locator(':scope > details > summary').click();
   assert.ok((await finding.locator(':scope > details > .cl-note-details').innerText()).length > 20, 'details do not open');
 
+  // The footer and the note's summary write every figure alike (one
+  // rounding of one number: the note once said "of 23.5 GiB" where the
+  // footer said "of 24 GiB").
+  assert.ok(!(end.rules.includes('projected-training') && end.rules.includes('long-training')), `two training findings: ${end.rules}`);
+  assert.match(await note.locator('.cl-note-head').innerText(), /^cloudline · \[\d+\] /, 'the note does not name the cell [n]');
+  const summary = (await note.locator('.cl-note-status').innerText()).trim();
+  const peakIn = (s) => s.match(/peak (?:memory )?(\S+ \S+ of \S+ \S+)/)?.[1];
+  assert.ok(peakIn(end.text) && peakIn(end.text) === peakIn(summary),
+    `footer "${end.text}" and note "${summary}" disagree on the peak`);
+  const readIn = (s) => s.match(/read (\S+ \S+)/)?.[1];
+  assert.equal(readIn(end.text), readIn(summary), `footer "${end.text}" and note "${summary}" disagree on data read`);
+  assert.ok(summary.includes(`finished in ${end.text.split(' · ')[0]}`), `footer "${end.text}" and note "${summary}" disagree on the time`);
+
   // Light and dark: the callout follows the theme.
   await note.scrollIntoViewIfNeeded();
   const light = await noteStyle(i);

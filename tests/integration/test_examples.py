@@ -147,6 +147,11 @@ def test_long_training_is_live(examples: Runner) -> None:
     final = [i for i, o in enumerate(outputs) if o.get("output_type") == "stream" and "loss=" in o.get("text", "")]
     assert final and oi < final[0], "long-training arrived after the cell's final output"
     assert len([o for o in outputs if "cloudline" in o.get("metadata", {})]) == 1, "one note per cell"
+    # The tqdm bar is in at most two pieces: cloudline splits it only where
+    # its one note lands (the cell's own print may split it too).
+    bar = [k for k, o in enumerate(outputs) if "training:" in o.get("text", "")]
+    splits = [k for k, o in enumerate(outputs) if "cloudline" in o.get("metadata", {}) and bar[0] < k < bar[-1]]
+    assert bar and len(splits) <= 1, f"the progress bar is split by cloudline outputs at {splits}"
     # The saved note is its final state: the status line became the summary.
     assert out["metadata"]["cloudline"].get("status") == "final", out["metadata"]
     assert "finished" in out["data"]["text/plain"], out["data"]["text/plain"]
