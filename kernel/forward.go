@@ -200,3 +200,54 @@ func (p *Proxy) trace(ch Channel, dir Direction, f *Frames) {
 func newID() string { return uuid.NewString() }
 
 func discardLogger() *log.Logger { return log.New(io.Discard, "", 0) }
+
+// kernelReaders is how many goroutines forward from the wrapped kernel's
+// sockets (shell, control, stdin, iopub); each reports on its channel when
+// its socket has ended.
+const kernelReaders = 4
+
+// exitDrain bounds the wait for the kernel's last messages once it has
+// exited, and exitFlush the wait for iopub to write them (and our last
+// notes) to the frontends.
+const (
+	exitDrain = 500 * time.Millisecond
+	exitFlush = 500 * time.Millisecond
+)
+
+// forwardAll starts forwarding from the wrapped kernel to the frontends.
+// The channel gets one value per kernel socket that has ended.
+func (p *Proxy) forwardAll(s *sockets) (*sync.WaitGroup, chan struct{}) {
+	var wg sync.WaitGroup
+	kernelSide := make(chan struct{}, kernelReaders)
+	start := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	fromKernel := func(f func()) func() {
+		return func() { f(); kernelSide <- struct{}{} }
+	}
+	close(s.kernelUp)
+	start(fromKernel(func() { p.kernelToFrontend(Shell, s.kShell, s.feShell) }))
+	start(fromKernel(func() { p.kernelToFrontend(Control, s.kControl, s.feControl) }))
+	start(fromKernel(func() { p.kernelToFrontend(Stdin, s.kStdin, s.feStdin) }))
+	start(fromKernel(func() { p.iopubToFrontend(s.kIOPub) }))
+	start(func() { heartbeatToFrontend(s.kHB, s.feHB) })
+	return &wg, kernelSide
+}
+
+// drainKernelSide waits, within exitDrain, until every kernel socket has
+// ended.
+func drainKernelSide(kernelSide <-chan struct{}) {
+	drain := time.NewTimer(exitDrain)
+	defer drain.Stop()
+	for range kernelReaders {
+		select {
+		case <-kernelSide:
+		case <-drain.C:
+			return
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package kernel
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +24,9 @@ func TestProxyHeartbeatIsTheKernels(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// kill returns with the signal pending: the kernel may still answer
+	// until it has actually stopped.
+	pollUntil(t, "the kernel to stop", func() bool { return stopped(pid) })
 	resumed := false
 	defer func() {
 		if !resumed {
@@ -80,4 +86,24 @@ func TestProxyHeartbeatPeerNotReading(t *testing.T) {
 			t.Fatalf("heartbeat %d beside a deaf peer: %q", i, got)
 		}
 	}
+}
+
+// stopped says whether every thread of pid has stopped (state T in
+// /proc/PID/task/TID/stat).
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }

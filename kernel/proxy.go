@@ -137,25 +137,7 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 		p.Started(c.pid())
 	}
 
-	var wg sync.WaitGroup
-	kernelSide := make(chan struct{}, 4)
-	start := func(f func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f()
-		}()
-	}
-	fromKernel := func(f func()) func() {
-		return func() { f(); kernelSide <- struct{}{} }
-	}
-	close(s.kernelUp)
-	start(fromKernel(func() { p.kernelToFrontend(Shell, s.kShell, s.feShell) }))
-	start(fromKernel(func() { p.kernelToFrontend(Control, s.kControl, s.feControl) }))
-	start(fromKernel(func() { p.kernelToFrontend(Stdin, s.kStdin, s.feStdin) }))
-	start(fromKernel(func() { p.iopubToFrontend(s.kIOPub) }))
-	start(func() { heartbeatToFrontend(s.kHB, s.feHB) })
-
+	wg, kernelSide := p.forwardAll(&s)
 	stopped := false
 	select {
 	case <-c.done:
@@ -165,23 +147,14 @@ func (p *Proxy) Run(ctx context.Context) (ExitInfo, error) {
 		c.stop(p.ShutdownGrace)
 	}
 	// The kernel's sockets close with it; let its last messages through.
-	drain := time.NewTimer(500 * time.Millisecond)
-drained:
-	for n := 0; n < 4; n++ {
-		select {
-		case <-kernelSide:
-		case <-drain.C:
-			break drained
-		}
-	}
-	drain.Stop()
+	drainKernelSide(kernelSide)
 	exit := c.exit
 	exit.Requested = p.shutdown.Load()
 	exit.Stopped = stopped
 	if p.ChildExited != nil {
 		p.ChildExited(exit)
 	}
-	fctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	fctx, cancel := context.WithTimeout(context.Background(), exitFlush)
 	if err := p.pub.Flush(fctx); err != nil {
 		p.log.Warn("iopub not fully flushed before exit", "err", err)
 	}

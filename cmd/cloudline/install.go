@@ -157,30 +157,12 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := dest.check(); err != nil {
 		return err
 	}
-	if !kernelspec.ValidName(*wrap) {
-		return fmt.Errorf("bad --wrap %q: not a kernelspec name", *wrap)
+	if *name, err = specName(*wrap, *name, *gw); err != nil {
+		return err
 	}
-	if *name == "" {
-		*name = *wrap + "-cloudline"
-		if *gw != "" {
-			*name += "-" + *gw
-		}
-	}
-	if !kernelspec.ValidName(*name) {
-		return fmt.Errorf("bad --name %q: use letters, digits, '.', '_' and '-'", *name)
-	}
-	*name = strings.ToLower(*name)
-	config := map[string]any{}
-	for _, kv := range sets {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return fmt.Errorf("bad --set %q: want KEY=VALUE", kv)
-		}
-		typed, err := kernelspec.SetValue(k, v)
-		if err != nil {
-			return fmt.Errorf("bad --set: %w", err)
-		}
-		config[strings.ToLower(strings.TrimSpace(k))] = typed
+	config, err := sets.config()
+	if err != nil {
+		return err
 	}
 
 	wrapped, err := kernelspec.Find(ctx, *wrap, kernelspec.Options{Python: dest.python})
@@ -190,12 +172,9 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if wrapped.IsCloudline() {
 		return fmt.Errorf("kernelspec %q in %s is itself a cloudline kernelspec; wrap the kernelspec it wraps (%s) instead", wrapped.Name, wrapped.Dir, wrapped.Wraps())
 	}
-	exe, err := os.Executable()
+	exe, err := selfExecutable()
 	if err != nil {
-		return fmt.Errorf("find the cloudline executable: %w", err)
-	}
-	if exe, err = filepath.Abs(exe); err != nil {
-		return fmt.Errorf("find the cloudline executable: %w", err)
+		return err
 	}
 	spec, err := kernelspec.Wrap(wrapped, kernelspec.WrapOptions{
 		Executable: exe, Python: dest.python, DisplayName: *display, Config: config,
@@ -218,18 +197,9 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else if *image != "" {
 		return errors.New("--image needs --gateway kubernetes")
 	}
-	kernels, _, err := dest.kernelsDir(ctx, interpreter)
+	target, err := installTarget(ctx, &dest, interpreter, *name, wrapped.Dir)
 	if err != nil {
 		return err
-	}
-	target := filepath.Join(kernels, *name)
-	if target == wrapped.Dir {
-		return fmt.Errorf("%s is the wrapped kernelspec itself; choose another --name", target)
-	}
-	if existing, err := kernelspec.ReadSpec(target); err == nil && !existing.IsCloudline() {
-		return fmt.Errorf("%s holds a kernelspec cloudline did not install; remove it first or choose another --name", target)
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s holds a kernelspec that cannot be read, so it is left alone: %w", target, err)
 	}
 	if err := kernelspec.Install(spec, wrapped.Dir, target); err != nil {
 		return err
@@ -239,4 +209,70 @@ func install(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "installed kernelspec %s in %s\n", *name, target)
 	return nil
+}
+
+// specName checks --wrap and returns the new kernelspec's name: --name, or
+// WRAP-cloudline[-GATEWAY], lowercased as jupyter_client looks names up.
+func specName(wrap, name, gateway string) (string, error) {
+	if !kernelspec.ValidName(wrap) {
+		return "", fmt.Errorf("bad --wrap %q: not a kernelspec name", wrap)
+	}
+	if name == "" {
+		name = wrap + "-cloudline"
+		if gateway != "" {
+			name += "-" + gateway
+		}
+	}
+	if !kernelspec.ValidName(name) {
+		return "", fmt.Errorf("bad --name %q: use letters, digits, '.', '_' and '-'", name)
+	}
+	return strings.ToLower(name), nil
+}
+
+// config returns the --set values, typed and checked, by lowercase key.
+func (sets setFlags) config() (map[string]any, error) {
+	config := map[string]any{}
+	for _, kv := range sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("bad --set %q: want KEY=VALUE", kv)
+		}
+		typed, err := kernelspec.SetValue(k, v)
+		if err != nil {
+			return nil, fmt.Errorf("bad --set: %w", err)
+		}
+		config[strings.ToLower(strings.TrimSpace(k))] = typed
+	}
+	return config, nil
+}
+
+// selfExecutable is this program's absolute path, for the kernelspec's argv.
+func selfExecutable() (string, error) {
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.Abs(exe)
+	}
+	if err != nil {
+		return "", fmt.Errorf("find the cloudline executable: %w", err)
+	}
+	return exe, nil
+}
+
+// installTarget returns the directory the kernelspec name goes to, refusing
+// the wrapped kernelspec's own (wrappedDir) and one cloudline did not install.
+func installTarget(ctx context.Context, dest *destFlags, interpreter, name, wrappedDir string) (string, error) {
+	kernels, _, err := dest.kernelsDir(ctx, interpreter)
+	if err != nil {
+		return "", err
+	}
+	target := filepath.Join(kernels, name)
+	if target == wrappedDir {
+		return "", fmt.Errorf("%s is the wrapped kernelspec itself; choose another --name", target)
+	}
+	if existing, err := kernelspec.ReadSpec(target); err == nil && !existing.IsCloudline() {
+		return "", fmt.Errorf("%s holds a kernelspec cloudline did not install; remove it first or choose another --name", target)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%s holds a kernelspec that cannot be read, so it is left alone: %w", target, err)
+	}
+	return target, nil
 }
