@@ -1,10 +1,12 @@
 # cloudline: build, set up and test.
 #
 #   make lab     set up, then JupyterLab on examples/ (opens 02-long-training.ipynb)
-#   make test    set up, then every test (Go, integration, browser); stops at the first failure
+#   make test    set up, then every test (Go, integration, peer suites, browser); stops at the first failure
 #   make setup   .venv from requirements.txt, bin/cloudline, the kernelspec and
 #                the JupyterLab extension in .venv
 #   make labextension  build the JupyterLab extension into labextension/dist/ (npm ci from its lockfile)
+#   make peer    nbclient's, ipykernel's and jupyter_client's own kernel tests on the
+#                plain kernel and on cloudline (tests/peer); `make peer-setup` prepares them
 #   make test-gateway  cloudline under Enterprise Gateway 3.3 (.venv-gateway), local and SSH modes
 #   make cloud-venv  .venv-cloud from requirements-cloud.txt: the clouds' client
 #                libraries that validate `cloudline job` output offline
@@ -12,7 +14,7 @@
 #                notebooks with their notes and `cloudline history` in artifacts/examples/
 #   make bench   the benchmark (bench/run.sh)
 #   make dist    the pip package: sdist and wheels (x86_64, aarch64) into dist/
-#   make clean   remove bin/, build/, dist/, .venv/, .venv-gateway/ and .venv-cloud/
+#   make clean   remove bin/, build/, dist/, .peer/, .venv/, .venv-gateway/, .venv-cloud/ and .venv-peer/
 #
 # PYTHON picks the interpreter the venv is made from (Python 3.11); LAB_ARGS
 # adds flags to `jupyter lab` (e.g. LAB_ARGS=--no-browser).
@@ -28,6 +30,13 @@ GW_STAMP := $(GW_VENV)/.requirements.stamp
 CVENV  := .venv-cloud
 CPY    := $(CVENV)/bin/python
 CSTAMP := $(CVENV)/.requirements.stamp
+# The peer suites' test tools on top of .venv's packages (a .pth file), and
+# the suites' sdists (requirements.txt's pins), downloaded once into .peer/.
+PVENV  := .venv-peer
+PPY    := $(PVENV)/bin/python
+PSTAMP := $(PVENV)/.requirements.stamp
+PEER_PINS := $(shell grep -E '^(nbclient|ipykernel|jupyter_client)==' requirements.txt)
+PEER_SRC  := .peer/src/.stamp
 BIN    := bin/cloudline
 GO     ?= go
 # The version is the Python package's; --version shows it and the commit.
@@ -35,7 +44,7 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' python/cloudline/__in
 COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo +dirty)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all setup build kernelspec labextension labextension-install test test-gateway gateway-venv cloud-venv lab examples bench dist clean
+.PHONY: all setup build kernelspec labextension labextension-install test test-gateway gateway-venv cloud-venv peer peer-setup lab examples bench dist clean
 
 all: setup
 
@@ -72,6 +81,35 @@ $(CSTAMP): requirements-cloud.txt
 	@test -x $(CPY) || $(PYTHON) -m venv $(CVENV)
 	$(CPY) -m pip install --quiet -r requirements-cloud.txt
 	@touch $@
+
+peer-setup: $(PSTAMP) $(PEER_SRC)
+
+$(PSTAMP): $(STAMP) tests/peer/requirements-peer.txt
+	@echo "==> python venv ($(PVENV)): .venv's packages and tests/peer/requirements-peer.txt"
+	@test -x $(PPY) || $(PYTHON) -m venv $(PVENV)
+	@$(VPY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))' \
+	  > "$$($(PPY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/project.pth"
+	$(PPY) -m pip install --quiet -r tests/peer/requirements-peer.txt
+	@touch $@
+
+# An sdist already in .peer/sdist is not downloaded again; the build
+# backend is .venv's hatchling (no isolated build env to fetch).
+$(PEER_SRC): requirements.txt | $(STAMP)
+	@echo "==> sdists of $(PEER_PINS) into .peer/"
+	@mkdir -p .peer/sdist .peer/src
+	@for pin in $(PEER_PINS); do \
+	  name=$${pin%%==*}; ver=$${pin##*==}; sdist=.peer/sdist/$$name-$$ver.tar.gz; \
+	  if [ ! -f $$sdist ]; then \
+	    $(VPY) -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation \
+	      -d .peer/sdist "$$pin" || exit 1; \
+	  fi; \
+	  [ -d .peer/src/$$name-$$ver ] || tar -xzf $$sdist -C .peer/src || exit 1; \
+	done
+	@touch $@
+
+# The peer suites on plain and on cloudline (tests/peer/README.md).
+peer: setup peer-setup
+	$(PPY) tests/peer/run.py
 
 # Always rebuilt: go's build cache makes this a no-op when nothing changed.
 build:
@@ -115,17 +153,18 @@ labextension-install: $(LABEXT_DEST)/package.json
 # Each step prints a header; the first failure stops the run and the summary
 # names it.
 # The JupyterLab extension is built first: the pip package holds it.
-test: setup $(GW_STAMP) $(CSTAMP) labextension
+test: setup $(GW_STAMP) $(CSTAMP) peer-setup labextension
 	@set -uo pipefail; \
 	passed=(); \
 	step() { \
-	  local name=$$1; shift; \
+	  local name=$$1 t0=$$SECONDS; shift; \
 	  echo; echo "==> $$name"; \
-	  if "$$@"; then passed+=("$$name"); \
+	  if "$$@"; then passed+=("$$name ($$((SECONDS - t0))s)"); \
+	    echo "==> $$name: ok in $$((SECONDS - t0))s"; \
 	  else \
 	    echo; echo "=== summary: FAILED at: $$name"; \
 	    for p in "$${passed[@]}"; do echo "    ok      $$p"; done; \
-	    echo "    FAILED  $$name"; exit 1; \
+	    echo "    FAILED  $$name ($$((SECONDS - t0))s)"; exit 1; \
 	  fi; \
 	}; \
 	gofmt_clean() { local dirs out; \
@@ -144,6 +183,9 @@ test: setup $(GW_STAMP) $(CSTAMP) labextension
 	step "pytest tests/gateway (Enterprise Gateway 3.3: local, SSH)" $(VPY) -m pytest tests/gateway; \
 	step "pytest tests/cloud (cloudline job output, validated by the clouds' client libraries)" $(CPY) -m pytest -q tests/cloud; \
 	step "pytest tests/packaging (pip package: wheel and sdist without Go)" $(VPY) -m pytest tests/packaging; \
+	step "pytest tests/peer/test_compare.py (the peer runner's comparison)" \
+	  $(PPY) -m pytest -q -p no:cacheprovider -o asyncio_default_fixture_loop_scope=function tests/peer/test_compare.py; \
+	step "tests/peer/run.py (nbclient, ipykernel, jupyter_client own tests: plain vs cloudline)" $(PPY) tests/peer/run.py; \
 	if [ -f tests/browser/run.sh ]; then \
 	  step "tests/browser/run.sh" bash tests/browser/run.sh; \
 	else \
@@ -183,4 +225,4 @@ dist: $(STAMP)
 	  $(VPY) -m build --no-isolation --wheel -o dist .
 
 clean:
-	rm -rf bin build dist $(VENV) $(GW_VENV) $(CVENV) $(LABEXT)/lib $(LABEXT_DIST) $(LABEXT)/node_modules $(LABEXT)/tsconfig.tsbuildinfo
+	rm -rf bin build dist .peer $(VENV) $(GW_VENV) $(CVENV) $(PVENV) $(LABEXT)/lib $(LABEXT_DIST) $(LABEXT)/node_modules $(LABEXT)/tsconfig.tsbuildinfo
