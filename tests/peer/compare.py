@@ -79,9 +79,11 @@ def report(results: list[Result], known: dict[tuple[str, str], str]) -> bool:
               f"{both:>9} {explained:>5} {len(unexplained):>11}")
         for n in r.differences:
             reason = known.get((r.project, n))
-            tag = f"known: {reason}" if reason else "DIFFERENCE"
             got = r.cloudline.get(n, {"outcome": "missing", "message": ""})
+            tag = "known difference" if reason else "DIFFERENCE"
             print(f"    {tag}: {r.project} {n}: {got['outcome']}: {got['message']}")
+            if reason:
+                print(f"        why: {reason}")
         failed = failed or bool(unexplained)
         for n in sorted(set(r.plain) | set(r.cloudline)):
             if not _passed(r.plain, n) and r.plain.get(n, {}).get("outcome") in ("failed", "error"):

@@ -105,10 +105,12 @@ def main() -> int:
             if len(kernels) < 2:
                 continue
             diff = compare.differences(runs["plain"], runs["cloudline"])
-            if diff:  # once more on both: a difference must repeat to count
-                print(f"    {project.name}: {len(diff)} differ; rerunning them on both", flush=True)
-                again = run_pytest(project, src, jpaths, work, diff, "-rerun")
-                diff = compare.confirm(diff, again["plain"], again["cloudline"])
+            new = [n for n in diff if (project.name, n) not in known]
+            if new:  # once more on both: a difference must repeat to count
+                print(f"    {project.name}: {len(new)} differ; rerunning them on both", flush=True)
+                again = run_pytest(project, src, jpaths, work, new, "-rerun")
+                confirmed = compare.confirm(new, again["plain"], again["cloudline"])
+                diff = [n for n in diff if n not in new or n in confirmed]
             results.append(compare.Result(project.name, runs["plain"], runs["cloudline"], diff))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -46,6 +46,6 @@ def test_report_fails_only_on_unexplained(capsys: pytest.CaptureFixture[str]) ->
     r = compare.Result("proj", plain, cl, ["t::a", "t::b"])
     assert compare.report([r], {("proj", "t::a"): "why"}) is True
     out = capsys.readouterr().out
-    assert "known: why: proj t::a" in out and "DIFFERENCE: proj t::b: failed" in out
+    assert "known difference: proj t::a: failed" in out and "why: why" in out and "DIFFERENCE: proj t::b: failed" in out
     assert "fails on plain too: proj t::c" in out
     assert compare.report([r], {("proj", "t::a"): "why", ("proj", "t::b"): "why"}) is False
