@@ -144,8 +144,10 @@ def test_a_file_named_two_ways_counts_once(watched):
 def test_history_file_and_history_json(watched, jupyter_env):
     kc, _ = watched
     tags = [uuid.uuid4().hex for _ in range(2)]
-    ok = run_ok(kc, f"# history-check {tags[0]}\nx = sum(range(10))")
-    err_id = kc.execute(f"# history-check {tags[1]}\nraise ValueError('on purpose')")
+    # The tags are in code lines: a record's first_line names the cell as
+    # the notes do, by its first line that is not an import or a comment.
+    ok = run_ok(kc, f"# history-check\nx_{tags[0]} = sum(range(10))")
+    err_id = kc.execute(f"# history-check\nraise ValueError('on purpose {tags[1]}')")
     collect_until_idle(kc, err_id)
     assert get_reply(kc, err_id)["content"]["status"] == "error"
 
