@@ -1,7 +1,8 @@
 """Which of each peer project's own tests the runner takes: those that start
 a real kernel from the `python3` kernelspec, each group with why. Left out:
 tests of in-process kernels, of the projects' own test kernels (signaltest,
-echo, problem kernels: cloudline is not in their path), of pure helpers, and
+echo, problem and curve-test kernels: cloudline is not in their path; so
+jupyter_client's test_client.py and test_transport_security.py are out), of pure helpers, and
 slow repeats of what a kept test covers (nbclient's hooks and constructors
 around the same kernel start, debugger inspection variants), so that both
 runs together stay within a few minutes on two cores.
@@ -57,7 +58,6 @@ PROJECTS = (
         ("tests/test_kernel.py::test_help_output", "runs `python -m ipykernel --help`, no kernelspec"),
     )),
     Project("jupyter_client", (
-        ("tests/test_client.py", "BlockingKernelClient and AsyncKernelClient against the python3 kernel"),
         ("tests/test_multikernelmanager.py", "python3 kernels started, restarted, interrupted "
          "and shut down by (Async)MultiKernelManager, tcp and ipc"),
         *((n, "KernelManager lifecycle of the python3 kernel") for n in _nodes(
@@ -67,11 +67,7 @@ PROJECTS = (
             "TestAsyncKernelManager::test_subclass_callables")),
         ("tests/test_consoleapp.py", "JupyterConsoleApp connecting to an existing python3 kernel"),
         ("tests/test_runapp.py", "`jupyter run` on the python3 kernel"),
-        ("tests/test_transport_security.py", "CurveZMQ transport encryption to the python3 kernel"),
     ), (
-        ("tests/test_client.py::TestThreadedKernelClient",
-         "TestKernelClient's requests again over threaded channels: client-side code, "
-         "the kernel sees the same messages"),
         *((n, "the same lifecycle as test_tcp_lifecycle, 2-4 kernels in a row or in threads "
             "or processes: time, not coverage")
         for n in _nodes("tests/test_multikernelmanager.py", " ".join(

@@ -78,6 +78,10 @@ def run_pytest(project: Project, src: Path, jpaths: dict[str, Path], work: Path,
             raise SystemExit(f"run.py: pytest for {name} ended with status {status} "
                              f"(see .peer/logs/{name}.log)")
         results[kernel] = json.loads(out.read_text())
+        history = work / name / "state" / "cloudline" / "history.jsonl"
+        if kernel == "cloudline" and not tag and not history.exists():
+            raise SystemExit(f"run.py: no cell ran through cloudline in {name}: the python3 "
+                             "kernelspec the tests used was not cloudline's")
         print(f"    {name}: {compare.count(results[kernel])}", flush=True)
     print(f"    {project.name}{tag}: {time.monotonic() - t0:.0f}s", flush=True)
     return results
