@@ -175,7 +175,7 @@ test: setup $(GW_STAMP) $(CSTAMP) peer-setup labextension
 	step "go vet ./..." $(GO) vet ./...; \
 	step "go test -race ./... (with fuzz seed corpora)" $(GO) test -race ./...; \
 	step "node --test labextension/test (the extension's figures against human/testdata/figures.json)" node --test labextension/test/; \
-	step "bounded fuzzing of the wire decoder (tests/fuzz.sh ./kernel, 5s a target)" env FUZZTIME=5s bash tests/fuzz.sh ./kernel; \
+	step "bounded fuzzing of the wire decoder (tests/fuzz.sh ./kernel, 2000 inputs a target)" env FUZZTIME=2000x bash tests/fuzz.sh ./kernel; \
 	if compgen -G "bench/test_*.py" >/dev/null; then \
 	  step "pytest bench (benchmark helpers)" $(VPY) -m pytest -q bench; \
 	fi; \

@@ -3,6 +3,9 @@
 #
 #   tests/fuzz.sh                  each target for 20s
 #   FUZZTIME=2m tests/fuzz.sh      longer
+#   FUZZTIME=2000x tests/fuzz.sh   2000 inputs a target (make test: a count
+#                                  has no deadline for Go 1.26's fuzz
+#                                  coordinator to race on a loaded machine)
 #   tests/fuzz.sh ./kernel         only one package's targets
 #
 # Plain `go test` already runs each target's seed corpus; this explores
