@@ -161,13 +161,18 @@ def kernel_info_reply(info: dict[str, Any], timeout: float) -> bool:
     kc = BlockingKernelClient()
     kc.load_connection_info(info)
     kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
+    # The send is bounded too: a refused client's send once blocked for the
+    # whole test timeout inside libzmq (a clean-clone run at load ~7; a
+    # DEALER blocks in send while it has no peer), and for the negative
+    # checks a request that cannot even be sent is one not answered.
+    kc.shell_channel.socket.setsockopt(zmq.SNDTIMEO, int(timeout * 1000))
     try:
         msg_id = kc.kernel_info()
         while True:
             msg = kc.get_shell_msg(timeout=timeout)
             if msg["parent_header"].get("msg_id") == msg_id:
                 return True
-    except queue.Empty:
+    except (queue.Empty, zmq.Again):
         return False
     finally:
         kc.stop_channels()
