@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/nacl/box"
@@ -55,7 +57,12 @@ func (l curveListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &curveConn{Conn: c, w: wire(c), l: l, wgreet: 64, wready: true}, nil
+	cc := &curveConn{Conn: c, w: wire(c), l: l, wgreet: 64, wready: true}
+	if sc, ok := cc.w.(syscall.Conn); ok {
+		cc.rc, _ = sc.SyscallConn()
+		cc.nowFn = cc.writeSome
+	}
+	return cc, nil
 }
 
 // curveConn is one CURVE connection (server side).
@@ -67,7 +74,8 @@ type curveConn struct {
 	hsMu   sync.Mutex
 	hsDone bool
 	hsErr  error
-	shared [32]byte // session key; read-only after the handshake
+	ready  atomic.Bool // the handshake succeeded (for writeNow, which must not wait on hsMu)
+	shared [32]byte    // session key; read-only after the handshake
 
 	rmu       sync.Mutex
 	rbuf      []byte // plaintext ZMTP bytes not yet read by the socket
@@ -86,8 +94,15 @@ type curveConn struct {
 	wopen   bool   // a frame is being collected in wplain
 	wplain  []byte // flags byte and body of that frame
 	wlast   bool   // that frame ends a message or is a command
-	out     []byte
+	out     []byte // sealed, not yet on the wire
 	nonce   uint64 // our next short nonce
+
+	// writeNow's attempt, under wmu: the wire's raw descriptor, the
+	// callback made once, and how far it got.
+	rc    syscall.RawConn
+	nowFn func(fd uintptr) bool
+	nowN  int
+	nowE  syscall.Errno
 }
 
 // handshake runs the CURVE handshake once; later calls return its result.
@@ -100,6 +115,8 @@ func (c *curveConn) handshake() error {
 		if c.hsErr != nil {
 			c.refused(c.hsErr)
 			c.Conn.Close()
+		} else {
+			c.ready.Store(true)
 		}
 	}
 	return c.hsErr

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"os"
 
 	"golang.org/x/crypto/nacl/box"
 )
@@ -9,14 +10,26 @@ import (
 // Write takes the ZMTP byte stream of a NULL-mechanism socket and puts it
 // on the wire as CURVE: the socket's greeting and READY are dropped (the
 // handshake sent ours), and every frame is sealed into a MESSAGE. Frames
-// of one message leave in one write, as coalesceConn does for NULL.
+// of one message leave in one write, as coalesceConn does for NULL. An
+// empty Write puts on the wire what writeNow left sealed.
 func (c *curveConn) Write(p []byte) (int, error) {
 	if err := c.handshake(); err != nil {
 		return 0, err
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	n := len(p)
+	if len(p) == 0 {
+		return 0, c.flushOut()
+	}
+	if err := c.take(p, true); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// take parses p as ZMTP frames and seals each into out; with flush, the
+// end of a message, and out past flushAt, go on the wire at once.
+func (c *curveConn) take(p []byte, flush bool) error {
 	for len(p) > 0 {
 		switch {
 		case c.wgreet > 0:
@@ -36,17 +49,65 @@ func (c *curveConn) Write(p []byte) (int, error) {
 			p = c.writeHeader(p)
 		}
 		if c.wopen && c.wneed == 0 {
-			if err := c.sealFrame(); err != nil {
-				return 0, err
+			c.wopen = false
+			c.out = c.seal(c.out, c.wplain)
+			if flush && c.wlast {
+				if err := c.flushOut(); err != nil {
+					return err
+				}
 			}
 		}
-		if len(c.out) >= flushAt {
+		if flush && len(c.out) >= flushAt {
 			if err := c.flushOut(); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
-	return n, nil
+	return nil
+}
+
+// writeNow is the inline write of an encrypted peer's queue (pubqueue.go,
+// peerqueue.go), which a NULL peer makes with one non-blocking write(2):
+// msg, one whole encoded message, is sealed and written as far as the
+// socket takes it at once, never waiting. What the wire does not take
+// stays sealed in out, ahead of whatever is written next; held reports
+// that, and the queue's writer then calls Write with nothing to put it on
+// the wire. tried is false when nothing was done (no raw descriptor, the
+// handshake or an earlier message still under way): the queue keeps msg
+// for its writer, which seals it through Write. The sealed bytes never
+// leave the connection, so no plaintext can reach the wire this way.
+func (c *curveConn) writeNow(msg []byte) (tried, held bool, err error) {
+	if c.rc == nil || !c.ready.Load() || !c.wmu.TryLock() {
+		return false, false, nil
+	}
+	defer c.wmu.Unlock()
+	if c.wgreet > 0 || c.wready || c.wskip > 0 || c.wopen || c.whdrLen > 0 || len(c.out) > 0 {
+		return false, false, nil
+	}
+	_ = c.take(msg, false) // without flush, take does not write and cannot fail
+	c.nowN, c.nowE = 0, 0
+	err = c.rc.Write(c.nowFn)
+	if err == nil && c.nowE != 0 {
+		err = os.NewSyscallError("write", c.nowE)
+	}
+	if err != nil {
+		c.out = keep(c.out)
+		c.Conn.Close()
+		return true, false, err
+	}
+	if c.nowN == len(c.out) {
+		c.out = keep(c.out)
+		return true, false, nil
+	}
+	c.out = c.out[:copy(c.out, c.out[c.nowN:])]
+	return true, true, nil
+}
+
+// writeSome is writeNow's RawConn callback: write out until the socket
+// takes no more.
+func (c *curveConn) writeSome(fd uintptr) bool {
+	c.nowN, c.nowE = writeSome(fd, c.out)
+	return true
 }
 
 // writeHeader collects a frame header from p and returns the rest.
@@ -87,17 +148,6 @@ func (c *curveConn) writeHeader(p []byte) []byte {
 	c.wneed, c.wopen = size, true
 	c.wlast = c.whdr[0]&flagMore == 0 || c.whdr[0]&flagCommand != 0
 	return p
-}
-
-// sealFrame seals the collected frame into out; the end of a message is
-// written at once.
-func (c *curveConn) sealFrame() error {
-	c.wopen = false
-	c.out = c.seal(c.out, c.wplain)
-	if c.wlast {
-		return c.flushOut()
-	}
-	return nil
 }
 
 // seal appends one MESSAGE frame carrying plain (flags byte first).

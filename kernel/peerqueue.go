@@ -19,7 +19,8 @@ import (
 // not take goes to the queue, which the peer's writer goroutine drains.
 type peerQueue struct {
 	c        *zconn
-	raw      syscall.RawConn
+	raw      syscall.RawConn // for send's inline writes (NULL)
+	curve    *curveConn      // or those of an encrypted peer
 	log      *slog.Logger
 	logEvery time.Duration // how often a blocked write is logged
 	cond     *sync.Cond    // on mu: queued work, or closed
@@ -56,7 +57,9 @@ const blockedLogEvery = 5 * time.Second
 func newPeerQueue(c *zconn, log *slog.Logger, logEvery time.Duration) *peerQueue {
 	q := &peerQueue{c: c, log: log, logEvery: logEvery}
 	q.cond = sync.NewCond(&q.mu)
-	if sc, ok := c.w.(syscall.Conn); ok {
+	if cc, ok := c.w.(*curveConn); ok {
+		q.curve = cc
+	} else if sc, ok := c.w.(syscall.Conn); ok {
 		q.raw, _ = sc.SyscallConn()
 	}
 	q.wfn = q.writeSome
@@ -71,7 +74,7 @@ func (q *peerQueue) send(frames [][]byte) {
 		q.mu.Unlock()
 		return
 	}
-	if len(q.queue) == 0 && !q.busy && q.raw != nil {
+	if len(q.queue) == 0 && !q.busy && (q.raw != nil || q.curve != nil) {
 		q.busy = true
 		q.mu.Unlock()
 		q.writeInline(frames)
@@ -113,16 +116,12 @@ func (q *peerQueue) push(b []byte) {
 func (q *peerQueue) writeInline(frames [][]byte) {
 	c := q.c
 	buf := appendMessage(c.wbuf[:0], frames)
-	q.wp, q.wn, q.we = buf, 0, 0
-	err := q.raw.Write(q.wfn)
-	n, errno := q.wn, q.we
-	q.wp = nil
-	if err == nil && errno != 0 {
-		err = os.NewSyscallError("write", errno)
-	}
 	var rest []byte
-	if err == nil && n < len(buf) {
-		rest = append([]byte(nil), buf[n:]...)
+	var err error
+	if q.curve != nil {
+		rest, err = q.writeSealed(buf)
+	} else {
+		rest, err = q.writePlain(buf)
 	}
 	if cap(buf) > maxKeptWriteBuf {
 		buf = nil
@@ -146,22 +145,45 @@ func (q *peerQueue) writeInline(frames [][]byte) {
 	}
 }
 
-// writeSome is the RawConn callback of writeInline: write(2) until the
+// writePlain writes buf as far as the socket takes it at once and returns
+// a copy of the rest, for the queue.
+func (q *peerQueue) writePlain(buf []byte) ([]byte, error) {
+	q.wp, q.wn, q.we = buf, 0, 0
+	err := q.raw.Write(q.wfn)
+	n, errno := q.wn, q.we
+	q.wp = nil
+	if err == nil && errno != 0 {
+		err = os.NewSyscallError("write", errno)
+	}
+	if err != nil || n == len(buf) {
+		return nil, err
+	}
+	return append([]byte(nil), buf[n:]...), nil
+}
+
+// writeSealed is writePlain for an encrypted peer. What the queue gets
+// back is the whole message when the connection could not try (the writer
+// seals it), or an empty write when the connection kept part of the sealed
+// message (the writer's empty Write puts that on the wire).
+func (q *peerQueue) writeSealed(buf []byte) ([]byte, error) {
+	tried, held, err := q.curve.writeNow(buf)
+	switch {
+	case err != nil:
+		return nil, err
+	case !tried:
+		return append([]byte(nil), buf...), nil
+	case held:
+		return []byte{}, nil
+	}
+	return nil, nil
+}
+
+// writeSome is the RawConn callback of writePlain: write(2) until the
 // socket takes no more, never waiting for it.
 func (q *peerQueue) writeSome(fd uintptr) bool {
-	for q.wn < len(q.wp) {
-		n, e := rawWrite(fd, q.wp[q.wn:])
-		switch e {
-		case 0:
-			q.wn += n
-		case syscall.EINTR:
-		case syscall.EAGAIN:
-			return true
-		default:
-			q.we = e
-			return true
-		}
-	}
+	var n int
+	n, q.we = writeSome(fd, q.wp[q.wn:])
+	q.wn += n
 	return true
 }
 

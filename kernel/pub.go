@@ -49,7 +49,8 @@ type subscriber struct {
 	queue    []outMsg
 	queued   int             // bytes in queue
 	inflight int             // bytes of the batch the writer holds
-	raw      syscall.RawConn // for Send's inline writes; nil = always queue
+	raw      syscall.RawConn // for Send's inline writes (NULL)
+	curve    *curveConn      // or those of an encrypted peer; neither = always queue
 	busy     bool            // the writer holds a batch, or Send writes inline
 	behind   bool            // queued+inflight reached the bound (counted in pub.behind)
 	topics   [][]byte
@@ -90,7 +91,9 @@ func (p *pubSocket) acceptLoop() {
 			continue
 		}
 		s := &subscriber{pub: p, conn: c}
-		if sc, ok := c.(syscall.Conn); ok {
+		if cc, ok := c.(*curveConn); ok {
+			s.curve = cc
+		} else if sc, ok := c.(syscall.Conn); ok {
 			s.raw, _ = sc.SyscallConn()
 		}
 		s.cond = sync.NewCond(&s.mu)

@@ -13,6 +13,7 @@ type outMsg struct {
 	frames [][]byte
 	cmd    []byte
 	raw    []byte
+	size   int // bytes counted in queued (writeInline's requeues)
 }
 
 // inlineMax: a message up to this size, for a subscriber with nothing
@@ -34,10 +35,10 @@ func (s *subscriber) enqueue(frames [][]byte, limit int) {
 		s.mu.Unlock()
 		return
 	}
-	if len(s.queue) == 0 && !s.busy && size <= inlineMax && s.raw != nil {
+	if len(s.queue) == 0 && !s.busy && size <= inlineMax && (s.raw != nil || s.curve != nil) {
 		s.busy = true
 		s.mu.Unlock()
-		s.writeInline(frames)
+		s.writeInline(frames, size)
 		return
 	}
 	if pending := s.queued + s.inflight; pending > 0 && pending >= limit {
@@ -78,9 +79,42 @@ func (s *subscriber) caughtUp() bool {
 	return true
 }
 
-// writeInline writes a message while the subscriber is marked busy, and
-// queues what the socket did not take.
-func (s *subscriber) writeInline(frames [][]byte) {
+// writeInline writes a message of size bytes while the subscriber is
+// marked busy, and queues what the socket did not take.
+func (s *subscriber) writeInline(frames [][]byte, size int) {
+	var rest outMsg // what the writer must still put on the wire, first
+	var err error
+	if s.curve != nil {
+		rest, err = s.writeSealed(frames, size)
+	} else {
+		rest, err = s.writePlain(frames)
+	}
+	s.mu.Lock()
+	s.busy = false
+	if err != nil {
+		// Send holds the socket's lock, which close takes: cut the
+		// connection, and the reader's exit closes the subscriber.
+		s.mu.Unlock()
+		_ = s.conn.Close()
+		s.cond.Signal()
+		return
+	}
+	if rest.raw != nil || rest.frames != nil {
+		// Ahead of whatever was queued meanwhile.
+		s.queue = append([]outMsg{rest}, s.queue...)
+		s.queued += rest.size
+		s.checkBehind()
+	}
+	pending := len(s.queue) > 0
+	s.mu.Unlock()
+	if pending {
+		s.cond.Signal()
+	}
+}
+
+// writePlain makes one non-blocking write of the message; the rest, if
+// any, goes back as encoded bytes.
+func (s *subscriber) writePlain(frames [][]byte) (outMsg, error) {
 	buf := appendMessage(nil, frames)
 	var n int
 	var werr error
@@ -94,27 +128,27 @@ func (s *subscriber) writeInline(frames [][]byte) {
 	if err == nil {
 		err = werr
 	}
-	s.mu.Lock()
-	s.busy = false
-	if err != nil {
-		// Send holds the socket's lock, which close takes: cut the
-		// connection, and the reader's exit closes the subscriber.
-		s.mu.Unlock()
-		_ = s.conn.Close()
-		s.cond.Signal()
-		return
+	if rest := buf[max(n, 0):]; err == nil && len(rest) > 0 {
+		return outMsg{raw: rest, size: len(rest)}, nil
 	}
-	if rest := buf[max(n, 0):]; len(rest) > 0 {
-		// Ahead of whatever was queued meanwhile.
-		s.queue = append([]outMsg{{raw: rest}}, s.queue...)
-		s.queued += len(rest)
-		s.checkBehind()
+	return outMsg{}, err
+}
+
+// writeSealed is writePlain for an encrypted subscriber (curveConn's
+// writeNow). The writer gets back the message itself when the connection
+// could not try, or an empty write that puts on the wire what the
+// connection kept sealed.
+func (s *subscriber) writeSealed(frames [][]byte, size int) (outMsg, error) {
+	tried, held, err := s.curve.writeNow(appendMessage(nil, frames))
+	switch {
+	case err != nil:
+		return outMsg{}, err
+	case !tried:
+		return outMsg{frames: frames, size: size}, nil
+	case held:
+		return outMsg{raw: []byte{}}, nil
 	}
-	pending := len(s.queue) > 0
-	s.mu.Unlock()
-	if pending {
-		s.cond.Signal()
-	}
+	return outMsg{}, nil
 }
 
 // enqueueRaw queues a command body to be written as a single command frame.

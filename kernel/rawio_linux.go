@@ -70,6 +70,26 @@ func rawWrite(fd uintptr, p []byte) (int, syscall.Errno) {
 	return int(r), e
 }
 
+// writeSome is write(2) on a non-blocking descriptor until the socket
+// takes no more of p, never waiting for it: it returns how much was
+// written and the error that stopped it (0 for a full socket or all of p).
+func writeSome(fd uintptr, p []byte) (int, syscall.Errno) {
+	n := 0
+	for n < len(p) {
+		k, e := rawWrite(fd, p[n:])
+		switch e {
+		case 0:
+			n += k
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return n, 0
+		default:
+			return n, e
+		}
+	}
+	return n, 0
+}
+
 // writeNonblock makes one write attempt; EAGAIN comes back as an error.
 func writeNonblock(fd uintptr, p []byte) (int, error) {
 	if len(p) == 0 {

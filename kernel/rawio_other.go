@@ -21,3 +21,22 @@ func writeNonblock(fd uintptr, p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// writeSome writes p until the non-blocking socket takes no more.
+func writeSome(fd uintptr, p []byte) (int, syscall.Errno) {
+	n := 0
+	for n < len(p) {
+		k, err := syscall.Write(int(fd), p[n:])
+		switch {
+		case err == nil:
+			n += k
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			return n, 0
+		default:
+			e, _ := err.(syscall.Errno)
+			return n, e
+		}
+	}
+	return n, 0
+}
