@@ -229,10 +229,25 @@ func (s *ProcSampler) readProc(pid int) (ProcSample, error) {
 // its reads fail with ESRCH, even when a new process took the pid, so a
 // failed read drops the files and the next call reopens them by pid.
 type procFiles struct {
-	stat, status *os.File
-	io           *os.File // nil when unreadable (another user's process)
-	sched        *os.File // schedstat; nil without CONFIG_SCHED_INFO
-	clearRefs    *os.File // opened by the first ResetPeak
+	stat, status *procFile
+	io           *procFile // nil when unreadable (another user's process)
+	sched        *procFile // schedstat; nil without CONFIG_SCHED_INFO
+	clearRefs    *procFile // opened by the first ResetPeak
+}
+
+// procFile is one open procfs file and its descriptor, taken once (each
+// os.File.Fd call is another fcntl system call).
+type procFile struct {
+	f  *os.File
+	fd int
+}
+
+func openProcFile(path string, flag int) (*procFile, error) {
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &procFile{f: f, fd: int(f.Fd())}, nil
 }
 
 // procFiles returns pid's open files, opening them on first use; fmu is held.
@@ -241,20 +256,20 @@ func (s *ProcSampler) procFiles(pid int) (*procFiles, error) {
 		return pf, nil
 	}
 	dir := strconv.Itoa(pid)
-	stat, err := os.Open(s.proc(dir, "stat"))
+	stat, err := openProcFile(s.proc(dir, "stat"), os.O_RDONLY)
 	if err != nil {
 		return nil, gone(err)
 	}
-	status, err := os.Open(s.proc(dir, "status"))
+	status, err := openProcFile(s.proc(dir, "status"), os.O_RDONLY)
 	if err != nil {
-		stat.Close()
+		stat.f.Close()
 		return nil, gone(err)
 	}
 	pf := &procFiles{stat: stat, status: status}
-	if f, err := os.Open(s.proc(dir, "io")); err == nil {
+	if f, err := openProcFile(s.proc(dir, "io"), os.O_RDONLY); err == nil {
 		pf.io = f
 	}
-	if f, err := os.Open(s.proc(dir, "schedstat")); err == nil {
+	if f, err := openProcFile(s.proc(dir, "schedstat"), os.O_RDONLY); err == nil {
 		pf.sched = f
 	}
 	if s.open == nil {
@@ -265,9 +280,9 @@ func (s *ProcSampler) procFiles(pid int) (*procFiles, error) {
 }
 
 func (pf *procFiles) close() {
-	for _, f := range []*os.File{pf.stat, pf.status, pf.io, pf.sched, pf.clearRefs} {
+	for _, f := range []*procFile{pf.stat, pf.status, pf.io, pf.sched, pf.clearRefs} {
 		if f != nil {
-			f.Close()
+			f.f.Close()
 		}
 	}
 }
@@ -298,20 +313,19 @@ var errEmpty = fmt.Errorf("empty read: %w", ErrGone)
 // when it fits (os.File.ReadAt would pread again to see EOF, and procfs
 // would generate the text twice). The bytes are valid until the next call;
 // fmu is held.
-func (s *ProcSampler) readAt(f *os.File) ([]byte, error) {
+func (s *ProcSampler) readAt(f *procFile) ([]byte, error) {
 	if len(s.buf) == 0 {
 		s.buf = make([]byte, 4096)
 	}
-	fd := int(f.Fd())
 	for {
-		n, err := syscall.Pread(fd, s.buf, 0)
+		n, err := preadProc(f.fd, s.buf)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err != nil:
-			return nil, fmt.Errorf("read %s: %w", f.Name(), err)
+			return nil, fmt.Errorf("read %s: %w", f.f.Name(), err)
 		case n == 0:
-			return nil, fmt.Errorf("read %s: %w", f.Name(), errEmpty)
+			return nil, fmt.Errorf("read %s: %w", f.f.Name(), errEmpty)
 		case n == len(s.buf): // perhaps cut: read again with room to spare
 			s.buf = make([]byte, 2*len(s.buf))
 			continue

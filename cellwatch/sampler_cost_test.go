@@ -131,7 +131,7 @@ func TestProcSamplerReapedProcess(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stale := s.open[pid].stat
+	stale := s.open[pid].stat.f
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestProcSamplerClose(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f := s.open[100].stat
+	f := s.open[100].stat.f
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -86,14 +86,16 @@ func (s *ProcSampler) resetPeak(pid int) error {
 		return err
 	}
 	if pf.clearRefs == nil {
-		f, err := os.OpenFile(s.proc(strconv.Itoa(pid), "clear_refs"), os.O_WRONLY, 0)
+		f, err := openProcFile(s.proc(strconv.Itoa(pid), "clear_refs"), os.O_WRONLY)
 		if err != nil {
 			return err
 		}
 		pf.clearRefs = f
 	}
 	for {
-		_, err := syscall.Pwrite(int(pf.clearRefs.Fd()), resetHWM, 0)
+		// An ordinary system call: clear_refs takes the process's mmap
+		// lock for writing, which can wait while the kernel maps memory.
+		_, err := syscall.Pwrite(pf.clearRefs.fd, resetHWM, 0)
 		if err == syscall.EINTR {
 			continue
 		}

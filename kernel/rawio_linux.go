@@ -9,7 +9,7 @@ import (
 	"unsafe"
 )
 
-// The forwarding path reads and writes its TCP sockets with raw system
+// The forwarding path reads and writes its sockets with raw system
 // calls. Go's runtime wraps every ordinary system call in entersyscall and
 // exitsyscall, and the first one after the proxy has been idle wakes the
 // runtime's monitor thread (sysmon), which then polls every 20 µs until the
@@ -20,12 +20,14 @@ import (
 // (syscall.RawConn), so deadlines and Close work as for any net.Conn.
 // Measured: 12 % less proxy CPU per trivial cell (bench/RESULTS.md).
 
-// rawTCP is a TCP connection whose Read and Write skip the runtime's
+// rawSock is a TCP or unix-domain connection (the frontends, and the ipc
+// hop to the wrapped kernel) whose Read and Write skip the runtime's
 // system-call bookkeeping. The functions handed to the RawConn are made
 // once per connection (a closure per call would be an allocation per
 // call); each direction's state is guarded by its own lock.
-type rawTCP struct {
-	*net.TCPConn
+type rawSock struct {
+	net.Conn
+	sc  syscall.Conn
 	rc  syscall.RawConn
 	rmu sync.Mutex
 	r   rawOp
@@ -41,21 +43,29 @@ type rawOp struct {
 	fn    func(fd uintptr) bool
 }
 
-// rawSocket returns c with raw reads and writes when it is a TCP
-// connection, else c unchanged.
+// rawSocket returns c with raw reads and writes when it is a TCP or
+// unix-domain connection, else c unchanged.
 func rawSocket(c net.Conn) net.Conn {
-	t, ok := c.(*net.TCPConn)
-	if !ok {
+	var sc syscall.Conn
+	switch t := c.(type) {
+	case *net.TCPConn:
+		sc = t
+	case *net.UnixConn:
+		sc = t
+	default:
 		return c
 	}
-	rc, err := t.SyscallConn()
+	rc, err := sc.SyscallConn()
 	if err != nil {
 		return c
 	}
-	raw := &rawTCP{TCPConn: t, rc: rc}
+	raw := &rawSock{Conn: c, sc: sc, rc: rc}
 	raw.r.fn, raw.w.fn = raw.readOnce, raw.writeAll
 	return raw
 }
+
+// SyscallConn is the socket's own: the queues' inline writes use it.
+func (c *rawSock) SyscallConn() (syscall.RawConn, error) { return c.sc.SyscallConn() }
 
 // rawRead is read(2) on a non-blocking descriptor, without the runtime's
 // system-call bookkeeping.
@@ -107,7 +117,7 @@ func writeNonblock(fd uintptr, p []byte) (int, error) {
 	}
 }
 
-func (c *rawTCP) Read(p []byte) (int, error) {
+func (c *rawSock) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -130,7 +140,7 @@ func (c *rawTCP) Read(p []byte) (int, error) {
 
 // readOnce is the RawConn callback of Read: one read(2), retried on
 // EINTR; false (wait for data) on EAGAIN.
-func (c *rawTCP) readOnce(fd uintptr) bool {
+func (c *rawSock) readOnce(fd uintptr) bool {
 	for {
 		c.r.n, c.r.errno = rawRead(fd, c.r.p)
 		if c.r.errno != syscall.EINTR {
@@ -139,7 +149,7 @@ func (c *rawTCP) readOnce(fd uintptr) bool {
 	}
 }
 
-func (c *rawTCP) Write(p []byte) (int, error) {
+func (c *rawSock) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -160,7 +170,7 @@ func (c *rawTCP) Write(p []byte) (int, error) {
 
 // writeAll is the RawConn callback of Write: write(2) until all of p is
 // written or an error; false (wait until writable) on EAGAIN.
-func (c *rawTCP) writeAll(fd uintptr) bool {
+func (c *rawSock) writeAll(fd uintptr) bool {
 	for c.w.n < len(c.w.p) {
 		n, e := rawWrite(fd, c.w.p[c.w.n:])
 		switch e {
@@ -177,6 +187,6 @@ func (c *rawTCP) writeAll(fd uintptr) bool {
 	return true
 }
 
-func (c *rawTCP) opError(op string, err error) error {
-	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
+func (c *rawSock) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: c.LocalAddr().Network(), Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 }

@@ -33,7 +33,7 @@ func rawPair(t *testing.T) (net.Conn, net.Conn) {
 		t.Fatal("accept failed")
 	}
 	raw := rawSocket(c)
-	if _, ok := raw.(*rawTCP); !ok {
+	if _, ok := raw.(*rawSock); !ok {
 		t.Fatalf("rawSocket returned %T", raw)
 	}
 	t.Cleanup(func() { raw.Close(); peer.Close() })
@@ -55,7 +55,7 @@ func TestRawTCPCarriesMoreThanTheSocketBuffers(t *testing.T) {
 	if err != nil || n != len(want) {
 		t.Fatalf("Write = %d, %v", n, err)
 	}
-	raw.(*rawTCP).CloseWrite()
+	raw.(*rawSock).Conn.(*net.TCPConn).CloseWrite()
 	if b := <-got; !bytes.Equal(b, want) {
 		t.Fatalf("peer read %d bytes, not the %d written in order", len(b), len(want))
 	}
@@ -118,7 +118,7 @@ func TestRawTCPWriteToAGonePeerFails(t *testing.T) {
 
 func TestWriteNonblockReportsAFullSocket(t *testing.T) {
 	raw, _ := rawPair(t)
-	rc := raw.(*rawTCP).rc
+	rc := raw.(*rawSock).rc
 	var total int
 	var werr error
 	for werr == nil && total < 256<<20 {
@@ -131,5 +131,54 @@ func TestWriteNonblockReportsAFullSocket(t *testing.T) {
 	}
 	if !errors.Is(werr, syscall.EAGAIN) {
 		t.Fatalf("after %d bytes to a peer that does not read: %v", total, werr)
+	}
+}
+
+// The ipc hop to the wrapped kernel is a unix-domain socket: raw as well,
+// both ways, and its inline writes find the descriptor.
+func TestRawSocketUnix(t *testing.T) {
+	path := t.TempDir() + "/s"
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := <-accepted
+	if peer == nil {
+		t.Fatal("accept failed")
+	}
+	defer peer.Close()
+	raw := rawSocket(c)
+	defer raw.Close()
+	if _, ok := raw.(*rawSock); !ok {
+		t.Fatalf("rawSocket returned %T for a unix socket", raw)
+	}
+	if _, ok := raw.(syscall.Conn); !ok {
+		t.Fatal("a raw unix socket hides its descriptor from the inline writes")
+	}
+	if _, err := peer.Write([]byte("back")); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 4)
+	if _, err := io.ReadFull(raw, b); err != nil || string(b) != "back" {
+		t.Fatalf("raw read %q, %v", b, err)
+	}
+	want := bytes.Repeat([]byte("ipc"), 1<<20) // more than the socket buffers
+	go func() {
+		raw.Write(want)
+		raw.Close()
+	}()
+	got, err := io.ReadAll(peer)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("peer read %d bytes (%v), want the %d written", len(got), err, len(want))
 	}
 }
