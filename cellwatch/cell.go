@@ -28,6 +28,8 @@ type cell struct {
 	swapBase uint64
 	scan     context.CancelFunc // nil when no scan runs
 	ports    []int              // listening when it started (awaitListener)
+	// The kernel's own dates on its execute_input and idle (see wall).
+	kStart, kEnd time.Time
 }
 
 // handle dispatches one observed message.
@@ -48,11 +50,17 @@ func (w *Watcher) handle(m *kernel.Message) {
 		return
 	}
 	if lm, ok := lifeOf(m, w.msgTime(m)); ok {
-		if c := w.run.cells[m.ParentMsgID]; c != nil && lm.kind == lifeInput {
-			// The kernel starts running the code now. A request that
-			// waited in the kernel's queue (run all) is measured from here.
-			c.rec.Started = lm.at
-			c.rec.ExecutionCount = executionCount(m.Content)
+		if c := w.run.cells[m.ParentMsgID]; c != nil {
+			switch lm.kind {
+			case lifeInput:
+				// The kernel starts running the code now. A request that
+				// waited in the kernel's queue (run all) is measured from here.
+				c.rec.Started = lm.at
+				c.rec.ExecutionCount = executionCount(m.Content)
+				c.kStart = kernelDate(m)
+			case lifeIdle:
+				c.kEnd = kernelDate(m)
+			}
 		}
 		w.follow(w.run.life.step(lm))
 	}
@@ -308,7 +316,7 @@ func (w *Watcher) cellEnded(c *cell, at time.Time, status Status, signal string)
 	w.awaitScan(c)
 	c.resize(rs.dir) // sizes at the end, not when first seen
 	c.rec.Status, c.rec.Signal, c.rec.Ended = status, signal, at
-	c.rec.Wall = max(0, at.Sub(c.startTime()))
+	c.rec.Wall = c.wall(at)
 	c.rec.Progress = c.out.progress()
 	c.rec.Metrics = c.out.metrics
 	delete(rs.cells, c.rec.MsgID)

@@ -214,3 +214,46 @@ func equal(a, b any) bool {
 	}
 	return a == b
 }
+
+// dated is m with the date the kernel stamps in its header.
+func dated(t *testing.T, m *kernel.Message, date string) *kernel.Message {
+	m.Header = jsonText(t, map[string]string{"msg_id": m.MsgID, "msg_type": m.MsgType, "session": m.Session, "date": date})
+	return m
+}
+
+// A cell's running time is the kernel's, from the dates on its
+// execute_input and idle: here the proxy read both late and 1 s apart,
+// while the kernel ran the cell for 3 s. Without dates, or with dates a
+// stepped clock made absurd, it is the time between their arrivals.
+func TestWatcherWallIsTheKernels(t *testing.T) {
+	cases := []struct {
+		name       string
+		start, end string
+		want       time.Duration
+	}{
+		{"kernel dates", "2026-03-04T10:00:00.010000Z", "2026-03-04T10:00:03.010000Z", 3 * time.Second},
+		{"python offset form", "2026-03-04T10:00:00.010000+00:00", "2026-03-04T10:00:03.510000+00:00", 3500 * time.Millisecond},
+		{"no dates", "", "", time.Second},
+		{"the clock stepped back", "2026-03-04T10:00:03Z", "2026-03-04T10:00:00Z", time.Second},
+		{"the clock stepped an hour on", "2026-03-04T10:00:00Z", "2026-03-04T11:00:00Z", time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := startWatcher(t, nil)
+			h.feed(t, execRequest(t, "m1", "train()", false, 0))
+			input := iopub(t, "m1", "execute_input", map[string]any{"code": "train()", "execution_count": 1}, 2*time.Second)
+			end := idle(t, "m1", 3*time.Second)
+			if tc.start != "" {
+				input, end = dated(t, input, tc.start), dated(t, end, tc.end)
+			}
+			h.feed(t, input, execReply(t, "m1", map[string]string{"status": "ok"}, 3*time.Second), end)
+			r, ok := h.ev.last(CellEnd)
+			if !ok {
+				t.Fatal("no CellEnd")
+			}
+			if r.Wall != tc.want {
+				t.Errorf("wall %v, want %v", r.Wall, tc.want)
+			}
+		})
+	}
+}

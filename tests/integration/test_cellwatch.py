@@ -94,6 +94,23 @@ def test_bytes_read_of_a_100mb_file(watched):
     assert rec["read_bytes"] >= 100 * MB, rec
 
 
+def test_wall_time_is_the_kernels(watched):
+    """A cell's running time is read off the kernel's own header dates,
+    execute_input to idle, as JupyterLab's recorded timing is: the same to
+    the microsecond, however late cloudline read either message."""
+    kc, _ = watched
+    cell = run_ok(kc, "import time\ntime.sleep(0.3)")
+    dates = {
+        m["msg_type"]: m["header"]["date"]
+        for m in cell.msgs
+        if m["msg_type"] == "execute_input" or (m["msg_type"] == "status" and m["content"]["execution_state"] == "idle")
+    }
+    assert set(dates) == {"execute_input", "status"}, dates
+    kernel_s = (dates["status"] - dates["execute_input"]).total_seconds()
+    rec = wait_history([cell.msg_id])[cell.msg_id]
+    assert rec["wall_s"] == pytest.approx(kernel_s, abs=1e-6), (rec["wall_s"], kernel_s)
+
+
 def test_quick_cells_count_all_their_writes_and_reads(fresh_kernel, workdir):
     """Issue 12: a cell's baseline is the reading at the kernel's last idle
     (the first cell's: at the kernel_info_reply), so none of its early work
