@@ -109,13 +109,7 @@ func TestCurveWriteNowHoldsWhatTheSocketRefuses(t *testing.T) {
 // and the queued messages behind it.
 func TestCurveRouterLateReaderGetsEverything(t *testing.T) {
 	checkNoLeaks(t)
-	keys := newCurveKeys(t)
-	addr, _ := curveEcho(t, &keys)
-	c, err := dialCurve(addr, keys.Public, "DEALER")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.nc.Close()
+	c := dialEcho(t)
 	_ = c.nc.SetDeadline(time.Now().Add(waitLimit))
 	const n = 300 // 9.8 MB back: more than the socket buffers take
 	body := make([]byte, 32<<10)
@@ -136,9 +130,10 @@ func TestCurveRouterLateReaderGetsEverything(t *testing.T) {
 	}
 }
 
-// Likewise an encrypted iopub subscriber that reads late.
-func TestCurvePubLateReaderGetsEverything(t *testing.T) {
-	checkNoLeaks(t)
+// curveSubscriber serves an encrypted iopub socket as the proxy does (on a
+// plain TCP listener) and subscribes a CURVE client to everything.
+func curveSubscriber(t *testing.T) (*pubSocket, *curveClient) {
+	t.Helper()
 	keys := newCurveKeys(t)
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -147,12 +142,12 @@ func TestCurvePubLateReaderGetsEverything(t *testing.T) {
 	subscribed := make(chan struct{}, 1)
 	p := servePub(listenCurve(tcp, &keys, "PUB", maxSubscriberFrame, nil), slog.New(slog.DiscardHandler),
 		func(*subscriber, []byte) { subscribed <- struct{}{} })
-	defer p.Close()
+	t.Cleanup(func() { p.Close() })
 	c, err := dialCurve(tcp.Addr().String(), keys.Public, "SUB")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.nc.Close()
+	t.Cleanup(func() { c.nc.Close() })
 	if err := c.send([]byte{1}); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +156,13 @@ func TestCurvePubLateReaderGetsEverything(t *testing.T) {
 	case <-time.After(waitLimit):
 		t.Fatal("subscription not seen")
 	}
+	return p, c
+}
+
+// Likewise an encrypted iopub subscriber that reads late.
+func TestCurvePubLateReaderGetsEverything(t *testing.T) {
+	checkNoLeaks(t)
+	p, c := curveSubscriber(t)
 	p.mu.Lock()
 	for s := range p.subs {
 		if s.curve == nil {

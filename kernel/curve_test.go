@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // RFC 32's test vector, and keys round-tripping through Z85.
@@ -94,15 +93,22 @@ func curveEcho(t *testing.T, keys *CurveKeys) (addr string, logs *logStore) {
 	return ln.Addr().String(), rec.logStore
 }
 
-func TestCurveRouterEcho(t *testing.T) {
-	checkNoLeaks(t)
+// dialEcho connects a CURVE DEALER to a new curveEcho.
+func dialEcho(t *testing.T) *curveClient {
+	t.Helper()
 	keys := newCurveKeys(t)
 	addr, _ := curveEcho(t, &keys)
 	c, err := dialCurve(addr, keys.Public, "DEALER")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.nc.Close()
+	t.Cleanup(func() { c.nc.Close() })
+	return c
+}
+
+func TestCurveRouterEcho(t *testing.T) {
+	checkNoLeaks(t)
+	c := dialEcho(t)
 	if c.meta["Socket-Type"] != "ROUTER" {
 		t.Errorf("server READY metadata %v, want Socket-Type ROUTER", c.meta)
 	}
@@ -128,28 +134,7 @@ func TestCurveRouterEcho(t *testing.T) {
 
 func TestCurvePub(t *testing.T) {
 	checkNoLeaks(t)
-	keys := newCurveKeys(t)
-	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	subscribed := make(chan struct{}, 1)
-	p := servePub(listenCurve(ln, &keys, "PUB", maxSubscriberFrame, nil), slog.New(slog.DiscardHandler),
-		func(*subscriber, []byte) { subscribed <- struct{}{} })
-	defer p.Close()
-	c, err := dialCurve(ln.Addr().String(), keys.Public, "SUB")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.nc.Close()
-	if err := c.send([]byte{1}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-subscribed:
-	case <-time.After(waitLimit):
-		t.Fatal("subscription not seen")
-	}
+	p, c := curveSubscriber(t)
 	p.Send([][]byte{[]byte("topic"), bytes.Repeat([]byte("o"), 300)})
 	got, err := c.recv()
 	if err != nil || len(got) != 2 || string(got[0]) != "topic" || len(got[1]) != 300 {

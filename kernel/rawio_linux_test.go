@@ -14,7 +14,13 @@ import (
 // rawPair returns a raw connection and its plain peer over loopback.
 func rawPair(t *testing.T) (net.Conn, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return rawPairOn(t, "tcp", "127.0.0.1:0")
+}
+
+// rawPairOn is rawPair on any stream network.
+func rawPairOn(t *testing.T, network, addr string) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +30,7 @@ func rawPair(t *testing.T) (net.Conn, net.Conn) {
 		c, _ := ln.Accept()
 		accepted <- c
 	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
+	c, err := net.Dial(network, ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +40,7 @@ func rawPair(t *testing.T) (net.Conn, net.Conn) {
 	}
 	raw := rawSocket(c)
 	if _, ok := raw.(*rawSock); !ok {
-		t.Fatalf("rawSocket returned %T", raw)
+		t.Fatalf("rawSocket returned %T for %s", raw, network)
 	}
 	t.Cleanup(func() { raw.Close(); peer.Close() })
 	return raw, peer
@@ -137,31 +143,7 @@ func TestWriteNonblockReportsAFullSocket(t *testing.T) {
 // The ipc hop to the wrapped kernel is a unix-domain socket: raw as well,
 // both ways, and its inline writes find the descriptor.
 func TestRawSocketUnix(t *testing.T) {
-	path := t.TempDir() + "/s"
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	c, err := net.Dial("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	peer := <-accepted
-	if peer == nil {
-		t.Fatal("accept failed")
-	}
-	defer peer.Close()
-	raw := rawSocket(c)
-	defer raw.Close()
-	if _, ok := raw.(*rawSock); !ok {
-		t.Fatalf("rawSocket returned %T for a unix socket", raw)
-	}
+	raw, peer := rawPairOn(t, "unix", t.TempDir()+"/s")
 	if _, ok := raw.(syscall.Conn); !ok {
 		t.Fatal("a raw unix socket hides its descriptor from the inline writes")
 	}
