@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { WAIT, adviceIn, cells, footer, noteStyle, outputKinds, outputText, runCell, session, theme, waitDone } from './labpage.mjs';
 
 function need(name) {
   const v = process.env[name];
@@ -24,7 +25,6 @@ const WORK_DIR = need('WORK_DIR');
 const ARTIFACTS = need('ARTIFACTS');
 const SCREENSHOT_DOC = process.env.SCREENSHOT_DOC || '';
 const KERNEL = process.env.BROWSER_KERNEL || 'Python 3 (cloudline)'; // "Python 3 (ipykernel)": the plain kernel
-const WAIT = Number(process.env.BROWSER_WAIT_MS || 90_000); // bound of every wait
 
 let context;
 let page;
@@ -52,6 +52,7 @@ before(async () => {
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(WAIT);
+  session.page = page;
 });
 
 after(async () => {
@@ -68,93 +69,6 @@ function uiTest(name, fn) {
       await page?.screenshot({ path: file }).catch(() => {});
       throw err;
     }
-  });
-}
-
-// cells is every cell of the open notebook.
-const cells = () => page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell');
-
-// runCell types code into the notebook's last (empty) cell and runs it with
-// Shift+Enter; it returns the cell's index once JupyterLab has added the
-// next empty cell below it.
-async function runCell(code) {
-  const n = await cells().count();
-  const cell = cells().nth(n - 1);
-  await cell.locator('.cm-content').click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.insertText(code);
-  await page.keyboard.press('Shift+Enter');
-  await cells().nth(n).waitFor();
-  return n - 1;
-}
-
-// waitDone waits until cell i shows an execution count instead of [*].
-async function waitDone(i) {
-  await cells().nth(i).locator('.jp-InputPrompt', { hasText: /\[\d+\]/ }).waitFor();
-}
-
-// outputText is the visible text of cell i's outputs.
-async function outputText(i) {
-  return cells().nth(i).locator('.jp-OutputArea').innerText();
-}
-
-// adviceIn returns, once cell i holds an output whose metadata names rule,
-// its index among the cell's outputs, its metadata.cloudline and the first
-// line of its text/plain.
-async function adviceIn(i, rule) {
-  const handle = await page.waitForFunction(({ i, rule }) => {
-    const nb = window.jupyterapp?.shell.currentWidget?.content;
-    const outputs = nb?.widgets[i]?.model.outputs;
-    for (let k = 0; outputs && k < outputs.length; k++) {
-      const out = outputs.get(k);
-      const meta = out.metadata?.cloudline;
-      if (meta?.rule === rule || (meta?.rules ?? []).includes(rule)) return { index: k, meta, heading: String(out.data['text/plain'] ?? '').split('\n')[0] };
-    }
-    return null;
-  }, { i, rule }, { timeout: WAIT });
-  return handle.jsonValue();
-}
-
-// footer returns the text of cell i's cloudline footer once it is there,
-// differs from `not` and (when running is set) the cell still runs.
-async function footer(i, { not = null, running = null } = {}) {
-  const handle = await page.waitForFunction(({ i, not, running }) => {
-    const cell = window.jupyterapp?.shell.currentWidget?.content?.widgets[i];
-    const f = cell?.node.querySelector('.cl-footer');
-    const text = f?.querySelector('.cl-footer-line')?.textContent?.trim();
-    if (!text || text === not) return null;
-    if (running !== null && (f.dataset.state === 'running') !== running) return null;
-    return { text, state: f.dataset.state, rules: [...f.querySelectorAll('.cl-marker')].map((m) => m.dataset.rule) };
-  }, { i, not, running }, { timeout: WAIT });
-  return handle.jsonValue();
-}
-
-// outputKinds lists cell i's outputs as "stream" or the rule of a cloudline
-// note ("note:long-training"), or their output_type.
-async function outputKinds(i) {
-  return page.evaluate((i) => {
-    const outputs = window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs;
-    const kinds = [];
-    for (let k = 0; k < outputs.length; k++) {
-      const o = outputs.get(k);
-      const meta = o.metadata?.cloudline;
-      kinds.push(meta ? `note:${meta.rule ?? (meta.rules ?? []).join('+')}` : o.type);
-    }
-    return kinds;
-  }, i);
-}
-
-// theme switches JupyterLab's theme and waits until it is applied.
-async function theme(name, light) {
-  await page.evaluate((name) => window.jupyterapp.commands.execute('apputils:change-theme', { theme: name }), name);
-  await page.waitForFunction((light) => document.body.dataset.jpThemeLight === String(light), light, { timeout: WAIT });
-}
-
-// noteStyle is the callout's background and text colour in cell i.
-async function noteStyle(i) {
-  return cells().nth(i).locator('.cl-note').first().evaluate((el) => {
-    const cs = getComputedStyle(el);
-    return { background: cs.backgroundColor, color: cs.color, border: cs.borderLeftColor };
   });
 }
 
