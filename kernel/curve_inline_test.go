@@ -187,3 +187,58 @@ func TestCurvePubLateReaderGetsEverything(t *testing.T) {
 		t.Errorf("dropped %d messages for the only subscriber", d)
 	}
 }
+
+// An encrypted peer that stops reading for longer than the writer's
+// logging interval keeps its connection, as a NULL peer does: the write's
+// deadline is the writer's cue to log, not a failure, and what the socket
+// had not taken is still sealed in the connection and arrives, in order,
+// once the peer reads.
+func TestCurveStalledPeerKeepsItsConnection(t *testing.T) {
+	checkNoLeaks(t)
+	keys := newCurveKeys(t)
+	ln, err := listenGuarded("tcp", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logRecorder{logStore: &logStore{}}
+	r := newRouter(listenCurve(ln, &keys, "ROUTER", MaxFrame, slog.New(logs)), slog.New(logs), func([][]byte) {})
+	r.mu.Lock()
+	r.logEvery = 20 * time.Millisecond
+	r.mu.Unlock()
+	defer r.close()
+	c, err := dialCurve(ln.Addr().String(), keys.Public, "DEALER")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.nc.Close()
+	if err := c.send([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, "the peer registered", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.peers) == 1
+	})
+	const n = 24 // 24 MB: far past the socket buffers, within the peer's bound
+	body := make([]byte, 1<<20)
+	for i := range n {
+		body[0] = byte(i)
+		if err := r.send([][]byte{[]byte("client-1"), append([]byte(nil), body...)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pollUntil(t, "the blocked write logged", func() bool { return logs.count("its messages wait") > 0 })
+	_ = c.nc.SetReadDeadline(time.Now().Add(waitLimit))
+	for i := range n {
+		got, err := c.recv()
+		if err != nil {
+			t.Fatalf("message %d of %d: %v", i, n, err)
+		}
+		if len(got) != 1 || len(got[0]) != len(body) || got[0][0] != byte(i) {
+			t.Fatalf("message %d: %d frames", i, len(got))
+		}
+	}
+	if w := logs.count("connection cut"); w != 0 {
+		t.Errorf("%d connections cut", w)
+	}
+}

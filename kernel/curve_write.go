@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"errors"
 	"os"
 
 	"golang.org/x/crypto/nacl/box"
@@ -21,15 +22,14 @@ func (c *curveConn) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, c.flushOut()
 	}
-	if err := c.take(p, true); err != nil {
-		return 0, err
-	}
-	return len(p), nil
+	return c.take(p, true)
 }
 
 // take parses p as ZMTP frames and seals each into out; with flush, the
-// end of a message, and out past flushAt, go on the wire at once.
-func (c *curveConn) take(p []byte, flush bool) error {
+// end of a message, and out past flushAt, go on the wire at once. It
+// returns how much of p it took: all of it, unless a write failed.
+func (c *curveConn) take(p []byte, flush bool) (int, error) {
+	n := len(p)
 	for len(p) > 0 {
 		switch {
 		case c.wgreet > 0:
@@ -53,17 +53,17 @@ func (c *curveConn) take(p []byte, flush bool) error {
 			c.out = c.seal(c.out, c.wplain)
 			if flush && c.wlast {
 				if err := c.flushOut(); err != nil {
-					return err
+					return n - len(p), err
 				}
 			}
 		}
 		if flush && len(c.out) >= flushAt {
 			if err := c.flushOut(); err != nil {
-				return err
+				return n - len(p), err
 			}
 		}
 	}
-	return nil
+	return n, nil
 }
 
 // writeNow is the inline write of an encrypted peer's queue (pubqueue.go,
@@ -84,7 +84,7 @@ func (c *curveConn) writeNow(msg []byte) (tried, held bool, err error) {
 	if c.wgreet > 0 || c.wready || c.wskip > 0 || c.wopen || c.whdrLen > 0 || len(c.out) > 0 {
 		return false, false, nil
 	}
-	_ = c.take(msg, false) // without flush, take does not write and cannot fail
+	_, _ = c.take(msg, false) // without flush, take does not write and cannot fail
 	c.nowN, c.nowE = 0, 0
 	err = c.rc.Write(c.nowFn)
 	if err == nil && c.nowE != 0 {
@@ -161,11 +161,19 @@ func (c *curveConn) seal(out, plain []byte) []byte {
 	return box.SealAfterPrecomputation(out, plain, shortNonce(prefixMsgToC, short[:]), &c.shared)
 }
 
+// flushOut writes out. A write deadline passing (peerQueue's writer sets
+// one to log a peer that does not read) leaves the rest sealed in out for
+// the next Write, as a NULL peer's rest stays in its queue; any other
+// failure cuts the connection.
 func (c *curveConn) flushOut() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	_, err := c.w.Write(c.out)
+	n, err := c.w.Write(c.out)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.out = c.out[:copy(c.out, c.out[n:])]
+		return err
+	}
 	c.out = keep(c.out)
 	if err != nil {
 		c.Conn.Close()

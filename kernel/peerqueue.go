@@ -224,6 +224,11 @@ func (q *peerQueue) writeAll(bufs net.Buffers) error {
 		_ = nc.SetWriteDeadline(time.Now().Add(q.logEvery))
 		_, err := bufs.WriteTo(nc)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if len(bufs) == 0 {
+				// An encrypted connection took it all and holds the
+				// sealed rest: an empty write puts that on the wire.
+				bufs = net.Buffers{[]byte{}}
+			}
 			q.mu.Lock()
 			queued := q.queued
 			q.mu.Unlock()
