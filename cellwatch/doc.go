@@ -2,8 +2,8 @@
 // kernel's processes into one Record per executed cell, and is the one
 // place that interprets Jupyter cell semantics.
 //
-// Wiring: Watcher.Observe is the proxy's observer and Watcher.HoldIdle its
-// idle hold; Run handles what was observed and samples the process tree
+// Wiring: Watcher.Observe is the proxy's observer, Watcher.HoldIdle its
+// idle hold and Watcher.AfterIdle what it calls as an idle passes; Run handles what was observed and samples the process tree
 // while cells run. Handlers receive each cell's events in order: CellStart
 // (execute_request seen), CellOutput (outputs seen, once per batch),
 // CellTick (live measurements while it runs), CellEnd (the finished
@@ -12,8 +12,9 @@
 // next events (and its history line) what was posted.
 //
 // Figures are exact by construction (reading.go): the tree's counters are
-// read as each cell's idle passes, before it is forwarded; that reading
-// ends the cell and is the next one's baseline. The Run goroutine only
+// read as each cell's idle passes, before the frontend's next request can
+// reach the kernel; that reading ends the cell and is the next one's
+// baseline. The Run goroutine only
 // folds readings and samples into records (measure.go), however late it
 // gets to them.
 //

@@ -89,26 +89,40 @@ func (h *holds) observe(m *kernel.Message, kind msgKind, holdFirst bool) bool {
 // HoldIdle fits kernel.Proxy.HoldIdle: it returns nil to have the idle of
 // the cell msgID forwarded at once (a trivial cell, or one the watcher does
 // not know), else a channel closed once the cell's CellEnd handlers have
-// returned. Call it before forwarding and observing the idle: it takes the
-// reading that ends the cell then (reading.go). It never blocks; the proxy
-// bounds the wait (a stuck handler delays that cell's idle, never the
-// forwarding of anything else).
+// returned. Call it before forwarding and observing the idle. An idle it
+// holds gets the reading that ends its cell now (reading.go); one it does
+// not hold gets it in AfterIdle, off the idle's way. It never blocks; the
+// proxy bounds the wait (a stuck handler delays that cell's idle, never
+// the forwarding of anything else).
 func (w *Watcher) HoldIdle(msgID string) <-chan struct{} {
 	w.init()
 	if w.stopped.Load() {
 		return nil
 	}
-	r := w.takeReading(w.now(), true)
 	w.mu.Lock()
-	w.idleRead = idleReading{msgID: msgID, r: r}
 	p := w.holds.m[msgID]
 	closed := w.closed
 	w.mu.Unlock()
 	if p == nil || closed || w.now().Sub(p.at) < quickCell && !p.output.Load() && !p.hold {
 		return nil
 	}
+	w.AfterIdle(msgID)
 	p.held.Store(true)
 	return p.released
+}
+
+// AfterIdle fits kernel.Proxy.AfterIdle: it takes the reading that ends
+// the cell msgID, just after its idle was forwarded and before the proxy
+// lets the frontend's next request reach the kernel (reading.go).
+func (w *Watcher) AfterIdle(msgID string) {
+	w.init()
+	if w.stopped.Load() {
+		return
+	}
+	r := w.takeReading(w.now(), true)
+	w.mu.Lock()
+	w.idleRead = idleReading{msgID: msgID, r: r}
+	w.mu.Unlock()
 }
 
 // now is the Watcher's clock.

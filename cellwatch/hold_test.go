@@ -122,3 +122,36 @@ func TestStuckHandlerNeverStallsForwarding(t *testing.T) {
 		t.Error("held after Run returned")
 	}
 }
+
+// A trivial cell's idle goes out at once and its reading is taken in
+// AfterIdle, just after: what the kernel does later (the next cell) is not
+// charged to it, however late the watcher handles the idle.
+func TestAfterIdleReadingEndsTheCell(t *testing.T) {
+	h := startWatcher(t, func(w *Watcher) { w.Now = frozen(time.Millisecond) })
+	setWrite := func(n uint64) {
+		h.fs.update(func(f *fakeSampler) {
+			p := f.procs[10]
+			p.WriteBytes = n
+			f.procs[10] = p
+		})
+	}
+	h.feed(t, execRequest(t, "m", "x = 1", false, 0))
+	setWrite(8 * mb) // the cell's work
+	resets := len(h.fs.resets)
+	if h.w.HoldIdle("m") != nil {
+		t.Fatal("a trivial cell is held")
+	}
+	if got := len(h.fs.resets); got != resets {
+		t.Errorf("HoldIdle took a reading (peak resets %d -> %d) for an idle it does not hold", resets, got)
+	}
+	h.w.AfterIdle("m")
+	setWrite(100 * mb) // after the reading: the next cell's
+	h.feed(t, idle(t, "m", time.Millisecond))
+	end, ok := h.ev.last(CellEnd)
+	if !ok {
+		t.Fatal("no CellEnd")
+	}
+	if end.WriteBytes != 8*mb {
+		t.Errorf("write bytes %d MB, want 8 (read in AfterIdle)", end.WriteBytes/mb)
+	}
+}

@@ -10,10 +10,12 @@ import (
 // goroutine gets to its messages.
 //
 // A cell's work lies between two idles of the kernel. The reading that
-// ends one cell is taken in HoldIdle, before its idle is forwarded: a
-// frontend that waits for the idle cannot have asked for more work yet, so
-// the next cell's request finds the counters as they are in that reading,
-// which is its baseline. Queued cells (run all) start right after the idle
+// ends one cell is taken as its idle passes: in AfterIdle, just after the
+// idle was forwarded, while the proxy keeps the frontend's requests from
+// the kernel (kernel.Proxy.AfterIdle), or in HoldIdle before a held idle
+// goes out. A frontend that waits for the idle cannot have asked for more
+// work before it, so the next cell's request finds the counters as they
+// are in that reading, which is its baseline. Queued cells (run all) start right after the idle
 // whatever we do; their baseline is the same reading, so no work is lost,
 // only shared with the cell before. Costs, measured on this 2-core VM: a
 // reading is four preads per process (stat, status, io, schedstat: ~15 µs for
@@ -58,7 +60,7 @@ func (w *Watcher) takeReading(at time.Time, reset bool) *reading {
 	return r
 }
 
-// readingFor returns the reading HoldIdle took for the idle of msgID, or
+// readingFor returns the reading AfterIdle took for the idle of msgID, or
 // takes one (a proxy that does not hold idles). It runs in Observe.
 func (w *Watcher) readingFor(msgID string, at time.Time) *reading {
 	w.mu.Lock()
@@ -73,7 +75,7 @@ func (w *Watcher) readingFor(msgID string, at time.Time) *reading {
 	return w.takeReading(at, true)
 }
 
-// idleReading is the reading HoldIdle took for one idle.
+// idleReading is the reading AfterIdle took for one idle.
 type idleReading struct {
 	msgID string
 	r     *reading

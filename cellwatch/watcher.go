@@ -76,7 +76,7 @@ type Watcher struct {
 
 	proc     Sampler               // Proc or the default: readings on any goroutine (reading.go)
 	tree     atomic.Pointer[[]int] // the tree the Run goroutine last found
-	idleRead idleReading           // guarded by mu: HoldIdle's reading, for Observe
+	idleRead idleReading           // guarded by mu: AfterIdle's reading, for Observe
 
 	// queuedBytes (guarded by mu) is the content size of the queue: the
 	// queue holds the proxy's frames, so a cell printing faster than

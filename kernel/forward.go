@@ -54,6 +54,9 @@ func (p *Proxy) fromFrontend(ch Channel, s *sockets, to func() *zconn) func([][]
 				return
 			}
 		}
+		if ch != Stdin {
+			p.passIdleGate()
+		}
 		if err := to().send(frames); err != nil {
 			p.log.Warn("could not forward to wrapped kernel", "channel", ch.String(), "err", err)
 		}
@@ -122,13 +125,18 @@ func (p *Proxy) iopubToFrontend(from *zconn) {
 			s := m.Session
 			p.session.Store(&s)
 		}
+		cellIdle := m.ParentMsgType == "execute_request" && m.Idle()
 		var held <-chan struct{}
-		if m.ParentMsgType == "execute_request" && p.HoldIdle != nil && m.Idle() {
+		if cellIdle && p.HoldIdle != nil {
 			held = p.HoldIdle(m.ParentMsgID)
 		}
 		if held == nil {
 			// Observed after forwarding: the message's way is not delayed.
-			p.pub.Send(frames)
+			if cellIdle && p.AfterIdle != nil {
+				p.afterIdle(frames, m.ParentMsgID)
+			} else {
+				p.pub.Send(frames)
+			}
 			if p.Observe != nil {
 				p.Observe(m)
 			}
@@ -140,6 +148,23 @@ func (p *Proxy) iopubToFrontend(from *zconn) {
 		p.hold(held)
 		p.pub.Send(frames)
 	}
+}
+
+// afterIdle forwards a cell's idle and calls AfterIdle with the frontend's
+// shell and control closed to the kernel (idleGate), so that no request
+// sent after the idle reaches the kernel before AfterIdle has returned.
+func (p *Proxy) afterIdle(frames [][]byte, parentMsgID string) {
+	p.idleGate.Lock()
+	defer p.idleGate.Unlock()
+	p.pub.Send(frames)
+	p.AfterIdle(parentMsgID)
+}
+
+// passIdleGate waits while AfterIdle runs (see afterIdle): the empty
+// critical section is the barrier.
+func (p *Proxy) passIdleGate() {
+	p.idleGate.Lock()
+	p.idleGate.Unlock()
 }
 
 // hold waits, within IdleHold, until the program has said what it wants to

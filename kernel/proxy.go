@@ -55,6 +55,14 @@ type Proxy struct {
 	// forward at once, or a channel closed when the caller has posted what
 	// it wants to say about the cell. The proxy waits at most IdleHold.
 	HoldIdle func(parentMsgID string) <-chan struct{}
+	// AfterIdle, when set, is called on the iopub goroutine just after the
+	// idle of an execute_request that HoldIdle did not hold (or every such
+	// idle, without HoldIdle) was forwarded, before it is observed. Until
+	// it returns, no message from the frontend's shell or control channel
+	// reaches the wrapped kernel: what it reads of the kernel's state is
+	// the state the next request finds. It must be quick (it delays those
+	// messages) and must not block.
+	AfterIdle func(parentMsgID string)
 	// IdleHold bounds the wait for HoldIdle's channel (default 2s).
 	IdleHold time.Duration
 	// Started is called once the wrapped kernel is up, with its pid.
@@ -76,6 +84,7 @@ type Proxy struct {
 	child      *child
 	running    atomic.Pointer[child] // child, for Kill from other goroutines
 	pub        *pubSocket
+	idleGate   sync.Mutex             // held while AfterIdle runs; see afterIdle
 	session    atomic.Pointer[string] // the wrapped kernel's session id
 	shutdown   atomic.Bool            // the frontend sent shutdown_request
 	childSpoke sync.Once              // the child's first message: its connection file can be rewritten

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -213,5 +214,60 @@ func TestProxyInjectBeforeSession(t *testing.T) {
 	h := startProxy(t, frontendInfo(t, "ipc"), nil)
 	if err := h.p.Inject(nil, "display_data", map[string]any{}, nil); err != ErrNoSession {
 		t.Errorf("Inject before any iopub message = %v, want ErrNoSession", err)
+	}
+}
+
+// TestProxyAfterIdleKeepsRequestsBack: while AfterIdle runs for a cell's
+// idle, a request the frontend sends is not forwarded to the kernel (its
+// observation, which follows the forwarding, comes after AfterIdle has
+// returned), and it is forwarded once AfterIdle returns.
+func TestProxyAfterIdleKeepsRequestsBack(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	note := func(s string) {
+		mu.Lock()
+		order = append(order, s)
+		mu.Unlock()
+	}
+	entered := make(chan string, 1)
+	arrived := make(chan struct{}, 1)
+	h := startProxy(t, frontendInfo(t, "ipc"), func(p *Proxy) {
+		p.AfterIdle = func(parent string) {
+			entered <- parent
+			<-arrived // the request below reached the proxy
+			note("after-idle returned")
+		}
+		p.Intercept = func(m *Message) bool {
+			if m.MsgType == "comm_info_request" {
+				arrived <- struct{}{}
+			}
+			return false
+		}
+		obs := p.Observe
+		p.Observe = func(m *Message) {
+			if m.MsgType == "comm_info_request" {
+				note("request forwarded")
+			}
+			obs(m)
+		}
+	})
+	c := dialClient(t, h.ci)
+	id, _ := c.execute("x")
+	select {
+	case got := <-entered:
+		if got != id {
+			t.Fatalf("AfterIdle(%q), want the execute_request %q", got, id)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("AfterIdle was not called")
+	}
+	raw, hdr := c.request("comm_info_request", map[string]any{})
+	c.send(c.shell, raw)
+	c.idle(id)
+	h.obs.waitFor(t, "the comm_info_request observed", func(r received) bool { return r.m.MsgID == msgID(hdr) })
+	mu.Lock()
+	defer mu.Unlock()
+	if want := []string{"after-idle returned", "request forwarded"}; !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v", order, want)
 	}
 }

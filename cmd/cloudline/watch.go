@@ -71,6 +71,7 @@ func newWatch(p *kernel.Proxy, ka kernelArgs, log *slog.Logger) (*watch, error) 
 	wt.comm = newLive(wt)
 	p.Observe = wt.w.Observe
 	p.HoldIdle = wt.w.HoldIdle
+	p.AfterIdle = wt.w.AfterIdle
 	p.Started = wt.start
 	p.ChildExited = wt.childExited
 	if cfg.Sensitive {
