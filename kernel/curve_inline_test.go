@@ -165,7 +165,7 @@ func TestCurvePubLateReaderGetsEverything(t *testing.T) {
 	p, c := curveSubscriber(t)
 	p.mu.Lock()
 	for s := range p.subs {
-		if s.curve == nil {
+		if s.inline == nil || s.inline.curve == nil {
 			t.Error("an encrypted subscriber without the inline write")
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -19,8 +18,7 @@ import (
 // not take goes to the queue, which the peer's writer goroutine drains.
 type peerQueue struct {
 	c        *zconn
-	raw      syscall.RawConn // for send's inline writes (NULL)
-	curve    *curveConn      // or those of an encrypted peer
+	inline   *inlineWriter // send's inline writes; nil: always queue
 	log      *slog.Logger
 	logEvery time.Duration // how often a blocked write is logged
 	cond     *sync.Cond    // on mu: queued work, or closed
@@ -31,13 +29,6 @@ type peerQueue struct {
 	busy    bool        // the wire is being written (inline or by the writer)
 	closed  bool
 	dropped uint64
-
-	// The inline write, while busy is held by the sender: made once per
-	// peer so that no write allocates a closure.
-	wp  []byte
-	wn  int
-	we  syscall.Errno
-	wfn func(fd uintptr) bool
 }
 
 // Per-peer bounds: libzmq's default SNDHWM is 1000 messages; the byte
@@ -57,12 +48,7 @@ const blockedLogEvery = 5 * time.Second
 func newPeerQueue(c *zconn, log *slog.Logger, logEvery time.Duration) *peerQueue {
 	q := &peerQueue{c: c, log: log, logEvery: logEvery}
 	q.cond = sync.NewCond(&q.mu)
-	if cc, ok := c.w.(*curveConn); ok {
-		q.curve = cc
-	} else if sc, ok := c.w.(syscall.Conn); ok {
-		q.raw, _ = sc.SyscallConn()
-	}
-	q.wfn = q.writeSome
+	q.inline = newInlineWriter(c.w)
 	return q
 }
 
@@ -74,7 +60,7 @@ func (q *peerQueue) send(frames [][]byte) {
 		q.mu.Unlock()
 		return
 	}
-	if len(q.queue) == 0 && !q.busy && (q.raw != nil || q.curve != nil) {
+	if len(q.queue) == 0 && !q.busy && q.inline != nil {
 		q.busy = true
 		q.mu.Unlock()
 		q.writeInline(frames)
@@ -116,13 +102,7 @@ func (q *peerQueue) push(b []byte) {
 func (q *peerQueue) writeInline(frames [][]byte) {
 	c := q.c
 	buf := appendMessage(c.wbuf[:0], frames)
-	var rest []byte
-	var err error
-	if q.curve != nil {
-		rest, err = q.writeSealed(buf)
-	} else {
-		rest, err = q.writePlain(buf)
-	}
+	rest, err := q.inline.write(buf)
 	if cap(buf) > maxKeptWriteBuf {
 		buf = nil
 	}
@@ -143,48 +123,6 @@ func (q *peerQueue) writeInline(frames [][]byte) {
 	if pending {
 		q.cond.Signal()
 	}
-}
-
-// writePlain writes buf as far as the socket takes it at once and returns
-// a copy of the rest, for the queue.
-func (q *peerQueue) writePlain(buf []byte) ([]byte, error) {
-	q.wp, q.wn, q.we = buf, 0, 0
-	err := q.raw.Write(q.wfn)
-	n, errno := q.wn, q.we
-	q.wp = nil
-	if err == nil && errno != 0 {
-		err = os.NewSyscallError("write", errno)
-	}
-	if err != nil || n == len(buf) {
-		return nil, err
-	}
-	return append([]byte(nil), buf[n:]...), nil
-}
-
-// writeSealed is writePlain for an encrypted peer. What the queue gets
-// back is the whole message when the connection could not try (the writer
-// seals it), or an empty write when the connection kept part of the sealed
-// message (the writer's empty Write puts that on the wire).
-func (q *peerQueue) writeSealed(buf []byte) ([]byte, error) {
-	tried, held, err := q.curve.writeNow(buf)
-	switch {
-	case err != nil:
-		return nil, err
-	case !tried:
-		return append([]byte(nil), buf...), nil
-	case held:
-		return []byte{}, nil
-	}
-	return nil, nil
-}
-
-// writeSome is the RawConn callback of writePlain: write(2) until the
-// socket takes no more, never waiting for it.
-func (q *peerQueue) writeSome(fd uintptr) bool {
-	var n int
-	n, q.we = writeSome(fd, q.wp[q.wn:])
-	q.wn += n
-	return true
 }
 
 // writeLoop drains the queue until the queue closes or a write fails. A

@@ -7,7 +7,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -47,12 +46,12 @@ type subscriber struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	queue    []outMsg
-	queued   int             // bytes in queue
-	inflight int             // bytes of the batch the writer holds
-	raw      syscall.RawConn // for Send's inline writes (NULL)
-	curve    *curveConn      // or those of an encrypted peer; neither = always queue
-	busy     bool            // the writer holds a batch, or Send writes inline
-	behind   bool            // queued+inflight reached the bound (counted in pub.behind)
+	queued   int           // bytes in queue
+	inflight int           // bytes of the batch the writer holds
+	inline   *inlineWriter // Send's inline writes; nil: always queue
+	wbuf     []byte        // the inline write's encoding, kept between messages
+	busy     bool          // the writer holds a batch, or Send writes inline
+	behind   bool          // queued+inflight reached the bound (counted in pub.behind)
 	topics   [][]byte
 	closed   bool
 }
@@ -90,12 +89,7 @@ func (p *pubSocket) acceptLoop() {
 			p.log.Warn("iopub accept failed", "err", err)
 			continue
 		}
-		s := &subscriber{pub: p, conn: c}
-		if cc, ok := c.(*curveConn); ok {
-			s.curve = cc
-		} else if sc, ok := c.(syscall.Conn); ok {
-			s.raw, _ = sc.SyscallConn()
-		}
+		s := &subscriber{pub: p, conn: c, inline: newInlineWriter(c)}
 		s.cond = sync.NewCond(&s.mu)
 		p.wg.Add(1)
 		go s.serve()

@@ -1,10 +1,8 @@
 package kernel
 
 import (
-	"errors"
 	"io"
 	"net"
-	"syscall"
 )
 
 // outMsg is a queued message, a command frame when cmd is set, or the
@@ -35,10 +33,10 @@ func (s *subscriber) enqueue(frames [][]byte, limit int) {
 		s.mu.Unlock()
 		return
 	}
-	if len(s.queue) == 0 && !s.busy && size <= inlineMax && (s.raw != nil || s.curve != nil) {
+	if len(s.queue) == 0 && !s.busy && size <= inlineMax && s.inline != nil {
 		s.busy = true
 		s.mu.Unlock()
-		s.writeInline(frames, size)
+		s.writeInline(frames)
 		return
 	}
 	if pending := s.queued + s.inflight; pending > 0 && pending >= limit {
@@ -79,16 +77,15 @@ func (s *subscriber) caughtUp() bool {
 	return true
 }
 
-// writeInline writes a message of size bytes while the subscriber is
-// marked busy, and queues what the socket did not take.
-func (s *subscriber) writeInline(frames [][]byte, size int) {
-	var rest outMsg // what the writer must still put on the wire, first
-	var err error
-	if s.curve != nil {
-		rest, err = s.writeSealed(frames, size)
-	} else {
-		rest, err = s.writePlain(frames)
+// writeInline writes a message while the subscriber is marked busy, and
+// queues what the socket did not take.
+func (s *subscriber) writeInline(frames [][]byte) {
+	buf := appendMessage(s.wbuf[:0], frames)
+	rest, err := s.inline.write(buf)
+	if cap(buf) > maxKeptWriteBuf {
+		buf = nil
 	}
+	s.wbuf = buf[:0]
 	s.mu.Lock()
 	s.busy = false
 	if err != nil {
@@ -99,10 +96,10 @@ func (s *subscriber) writeInline(frames [][]byte, size int) {
 		s.cond.Signal()
 		return
 	}
-	if rest.raw != nil || rest.frames != nil {
+	if rest != nil {
 		// Ahead of whatever was queued meanwhile.
-		s.queue = append([]outMsg{rest}, s.queue...)
-		s.queued += rest.size
+		s.queue = append([]outMsg{{raw: rest, size: len(rest)}}, s.queue...)
+		s.queued += len(rest)
 		s.checkBehind()
 	}
 	pending := len(s.queue) > 0
@@ -110,45 +107,6 @@ func (s *subscriber) writeInline(frames [][]byte, size int) {
 	if pending {
 		s.cond.Signal()
 	}
-}
-
-// writePlain makes one non-blocking write of the message; the rest, if
-// any, goes back as encoded bytes.
-func (s *subscriber) writePlain(frames [][]byte) (outMsg, error) {
-	buf := appendMessage(nil, frames)
-	var n int
-	var werr error
-	err := s.raw.Write(func(fd uintptr) bool {
-		n, werr = writeNonblock(fd, buf)
-		return true // never wait for the socket: the writer goroutine will
-	})
-	if errors.Is(werr, syscall.EAGAIN) || errors.Is(werr, syscall.EINTR) {
-		n, werr = 0, nil
-	}
-	if err == nil {
-		err = werr
-	}
-	if rest := buf[max(n, 0):]; err == nil && len(rest) > 0 {
-		return outMsg{raw: rest, size: len(rest)}, nil
-	}
-	return outMsg{}, err
-}
-
-// writeSealed is writePlain for an encrypted subscriber (curveConn's
-// writeNow). The writer gets back the message itself when the connection
-// could not try, or an empty write that puts on the wire what the
-// connection kept sealed.
-func (s *subscriber) writeSealed(frames [][]byte, size int) (outMsg, error) {
-	tried, held, err := s.curve.writeNow(appendMessage(nil, frames))
-	switch {
-	case err != nil:
-		return outMsg{}, err
-	case !tried:
-		return outMsg{frames: frames, size: size}, nil
-	case held:
-		return outMsg{raw: []byte{}}, nil
-	}
-	return outMsg{}, nil
 }
 
 // enqueueRaw queues a command body to be written as a single command frame.

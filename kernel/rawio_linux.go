@@ -100,23 +100,6 @@ func writeSome(fd uintptr, p []byte) (int, syscall.Errno) {
 	return n, 0
 }
 
-// writeNonblock makes one write attempt; EAGAIN comes back as an error.
-func writeNonblock(fd uintptr, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	for {
-		n, e := rawWrite(fd, p)
-		switch e {
-		case 0:
-			return n, nil
-		case syscall.EINTR:
-			continue
-		}
-		return 0, e
-	}
-}
-
 func (c *rawSock) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil

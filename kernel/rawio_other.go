@@ -10,18 +10,6 @@ import (
 // rawSocket returns c: raw system calls are used on Linux only.
 func rawSocket(c net.Conn) net.Conn { return c }
 
-// writeNonblock makes one write attempt; EAGAIN comes back as an error.
-func writeNonblock(fd uintptr, p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, err := syscall.Write(int(fd), p)
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
 // writeSome writes p until the non-blocking socket takes no more.
 func writeSome(fd uintptr, p []byte) (int, syscall.Errno) {
 	n := 0
