@@ -148,62 +148,68 @@ def flood(k, code, collect, check):
     return dt
 
 
-def relay_floor(plain, name, rounds, per_round):
-    """Trivial cells through the bare relay, A B against the plain kernel:
-    the floor under cloudline's own ratio."""
-    relay = Kernel(name)
-    try:
-        for _ in range(20):
-            relay.run("pass")
-        cells = alternate([plain, relay], rounds, lambda k: [k.run("pass") for _ in range(per_round)])
-    finally:
-        relay.stop()
-    pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
-    return bl.Row("floor: trivial cell p50 through a bare byte relay (relay in the cloudline column)", "ms",
-                  bl.median(pooled[plain.name]) * 1e3, bl.median(pooled[name]) * 1e3)
+def trivial_sets(specs, sets, rounds, per_round, prepare=None):
+    """Trivial cells on `sets` fresh sets of kernels, one kernel of each
+    spec per set: within a set A B C / C B A round by round, as alternate
+    does; the start order turns from set to set. specs: [(label,
+    kernelspec, Kernel kwargs)]. One pair of kernels differs from the next
+    by a few per cent whatever runs in them (where each process lands in
+    memory and on the cores), so every figure pools its sets.
+    prepare(label, kernel), when given, runs on each kernel after its
+    warm-up. Returns ({label: [pooled seconds]}, [{label: [seconds]} per
+    set])."""
+    labels = [label for label, _, _ in specs]
+    pooled = {label: [] for label in labels}
+    per_set = []
+    for i in range(sets):
+        turn = i % len(specs)
+        ks = {}
+        try:
+            for label, name, kw in specs[turn:] + specs[:turn]:
+                ks[label] = Kernel(name, **kw)
+            for label in labels:
+                for _ in range(20):
+                    ks[label].run("pass")
+                if prepare is not None:
+                    prepare(label, ks[label])
+            one = {label: [] for label in labels}
+            for r in range(rounds):
+                for label in labels if r % 2 == 0 else labels[::-1]:
+                    one[label] += [ks[label].run("pass") for _ in range(per_round)]
+        finally:
+            for k in ks.values():
+                k.stop()
+        for label in labels:
+            pooled[label] += one[label]
+        per_set.append(one)
+    return pooled, per_set
 
 
-def extension_connected(plain, cloud_name, rounds, per_round, idle_s):
-    """Trivial cells A B against the plain kernel with the cloudline comm
-    open (the JupyterLab extension connected: live cell messages, the
-    kernel's memory every 5 s), then the idle proxy's CPU with it open."""
-    cloud = Kernel(cloud_name)
+def latency_rows(pooled, per_set, plain, cloud, what, targets=((50, 1.05),), note=""):
+    """Rows of cloud's round trip against plain's, pooled over the sets;
+    the note gives the sets' own p50 ratios."""
+    note = (f"{note}; " if note else "") + (
+        f"{len(pooled[cloud])} cells each over {len(per_set)} sets of kernels, "
+        f"p50 ratio by set {bl.set_ratios(per_set, plain, cloud)}")
+    return [bl.Row(f"{what} p{p}", "ms", bl.percentile(pooled[plain], p) * 1e3,
+                   bl.percentile(pooled[cloud], p) * 1e3,
+                   bl.Target("ratio", tgt) if tgt else None, note)
+            for p, tgt in targets]
+
+
+def extension_idle_cpu(cloud_name, idle_s):
+    """The idle proxy's CPU with the cloudline comm open."""
+    k = Kernel(cloud_name)
     try:
-        cloud.open_comm()
+        k.open_comm()
         for _ in range(20):
-            cloud.run("pass")
-        cells = alternate([plain, cloud], rounds, lambda k: [k.run("pass") for _ in range(per_round)])
-        proxy = psutil.Process(cloud.pid)
+            k.run("pass")
+        proxy = psutil.Process(k.pid)
         c0, w0 = sum(proxy.cpu_times()[:2]), time.perf_counter()
         time.sleep(idle_s)  # the measuring window, not synchronisation
-        idle = (sum(proxy.cpu_times()[:2]) - c0) / (time.perf_counter() - w0)
+        return (sum(proxy.cpu_times()[:2]) - c0) / (time.perf_counter() - w0)
     finally:
-        cloud.stop()
-    pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
-    return [bl.Row("trivial cell round trip p50, the extension's comm open", "ms",
-                   bl.median(pooled[plain.name]) * 1e3, bl.median(pooled[cloud_name]) * 1e3,
-                   bl.Target("ratio", 1.05), f"{len(pooled[cloud_name])} cells each"),
-            bl.Row(f"idle proxy CPU over {idle_s} s, the extension's comm open", "% of a core", None,
-                   idle * 100, bl.Target("abs", 1))]
-
-
-def encrypted_round_trip(plain_name, cloud_name, rounds, per_round):
-    """Trivial cells with CurveZMQ on every socket (jupyter_client's
-    transport_encryption="required"), A B: cloudline against the plain
-    kernel encrypted the same way."""
-    ks = [Kernel(plain_name, encryption="required"), Kernel(cloud_name, encryption="required")]
-    try:
-        for k in ks:
-            for _ in range(20):
-                k.run("pass")
-        cells = alternate(ks, rounds, lambda k: [k.run("pass") for _ in range(per_round)])
-    finally:
-        for k in ks:
-            k.stop()
-    pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
-    return bl.Row("trivial cell round trip p50, both encrypted (CurveZMQ)", "ms",
-                  bl.median(pooled[plain_name]) * 1e3, bl.median(pooled[cloud_name]) * 1e3,
-                  bl.Target("ratio", 1.05), f"{len(pooled[cloud_name])} cells each")
+        k.stop()
 
 
 def main():
@@ -221,7 +227,8 @@ def main():
                          "HOST_PROC=/nonexistent to see the proxy without its /proc sampling")
     a = ap.parse_args()
     q = a.quick
-    rounds, per_round = (2, 25) if q else (10, 50)  # >= 500 cells per kernel when full
+    rounds, per_round = (2, 25) if q else (10, 50)  # >= 500 cells per kernel and set when full
+    sets = 2 if q else 3
     flood_rounds = 2 if q else 5
     busy_s = 10 if q else 60
     mem_cells = 200 if q else 1000
@@ -241,7 +248,8 @@ def main():
     rows.append(bl.Row("start to first kernel_info reply", "ms", bl.median(st[a.plain]) * 1e3,
                        bl.median(st[a.cloud]) * 1e3, bl.Target("diff", 100)))
 
-    env = dict(os.environ, **dict(kv.split("=", 1) for kv in a.cloud_env))
+    set_env = dict(os.environ, **dict(kv.split("=", 1) for kv in a.cloud_env))
+    env = dict(set_env)  # the main cloudline kernel's (the profile is its alone)
     prof = None
     if a.profile:
         os.makedirs(a.profile, exist_ok=True)
@@ -257,17 +265,29 @@ def main():
                 k.run("pass")
             k.complete("impo")
 
-        cells = alternate(ks, rounds, lambda k: [k.run("pass") for _ in range(per_round)])
-        pooled = {n: [x for batch in v for x in batch] for n, v in cells.items()}
-        for p, tgt in ((50, 1.05), (99, 1.15)):
-            rows.append(bl.Row(f"trivial cell round trip p{p}", "ms",
-                               bl.percentile(pooled[a.plain], p) * 1e3,
-                               bl.percentile(pooled[a.cloud], p) * 1e3, bl.Target("ratio", tgt),
-                               f"{len(pooled[a.cloud])} cells each"))
+        # The round trips, each on sets of fresh kernels (trivial_sets).
+        specs = [("plain", a.plain, {}), ("cloud", a.cloud, {"env": set_env}), ("plain again", a.plain, {})]
         if a.relay:
-            rows.append(relay_floor(plain, a.relay, rounds, per_round))
-        rows.append(encrypted_round_trip(a.plain, a.cloud, rounds, per_round))
-        rows.extend(extension_connected(plain, a.cloud, rounds, per_round, idle_s=10 if q else 30))
+            specs.insert(2, ("relay", a.relay, {}))
+        pooled, per_set = trivial_sets(specs, sets, rounds, per_round)
+        rows += latency_rows(pooled, per_set, "plain", "cloud", "trivial cell round trip",
+                             ((50, 1.05), (99, 1.15)))
+        if a.relay:
+            rows += latency_rows(pooled, per_set, "plain", "relay", "floor: bare byte relay", ((50, None),),
+                                 "the relay in the cloudline column")
+        rows += latency_rows(pooled, per_set, "plain", "plain again", "noise: plain against plain",
+                             ((50, None),), "a second plain kernel in the cloudline column")
+        enc = {"encryption": "required"}
+        pooled, per_set = trivial_sets([("plain", a.plain, enc), ("cloud", a.cloud, dict(enc, env=set_env))],
+                                       sets, rounds, per_round)
+        rows += latency_rows(pooled, per_set, "plain", "cloud", "encrypted (CurveZMQ) trivial cell")
+        pooled, per_set = trivial_sets([("plain", a.plain, {}), ("cloud", a.cloud, {"env": set_env})],
+                                       sets, rounds, per_round,
+                                       prepare=lambda label, k: label == "cloud" and k.open_comm())
+        rows += latency_rows(pooled, per_set, "plain", "cloud", "trivial cell, the extension's comm open")
+        idle_s = 10 if q else 30
+        rows.append(bl.Row(f"idle proxy CPU over {idle_s} s, the extension's comm open", "% of a core", None,
+                           extension_idle_cpu(a.cloud, idle_s) * 100, bl.Target("abs", 1)))
         comp = alternate(ks, rounds, lambda k: [k.complete("impo") for _ in range(per_round // 2)])
         comp = {n: [x for batch in v for x in batch] for n, v in comp.items()}
         rows.append(bl.Row("complete_request round trip p50", "ms", bl.median(comp[a.plain]) * 1e3,

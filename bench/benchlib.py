@@ -58,6 +58,11 @@ def check_sequence(got, n, what):
         f"#{at}: got {got[at] if at < len(got) else None!r}, want {want[at] if at < n else None!r}")
 
 
+def set_ratios(per_set, a, b):
+    """The p50 ratio b/a within each set of kernels: "1.02x, 1.06x"."""
+    return ", ".join(f"{median(one[b]) / median(one[a]):.2f}x" for one in per_set)
+
+
 @dataclass
 class Target:
     """A bound from issue 5. kind: "ratio" (cloudline/plain), "diff"

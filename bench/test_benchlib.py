@@ -88,3 +88,8 @@ def test_table_rows():
 def test_fmt_precision():
     assert [bl.fmt(x) for x in (None, 1234.5, 12.34, 1.234)] == ["-", "1234", "12.3", "1.23"]
     assert not math.isnan(bl.percentile([1.0], 99))
+
+
+def test_set_ratios():
+    per_set = [{"plain": [1, 2, 3], "cloud": [2, 2, 2.2]}, {"plain": [4], "cloud": [5]}]
+    assert bl.set_ratios(per_set, "plain", "cloud") == "1.00x, 1.25x"
