@@ -153,11 +153,19 @@ func (p *Proxy) iopubToFrontend(from *zconn) {
 // afterIdle forwards a cell's idle and calls AfterIdle with the frontend's
 // shell and control closed to the kernel (idleGate), so that no request
 // sent after the idle reaches the kernel before AfterIdle has returned.
+// The gate is never held while iopub waits for a subscriber that is
+// behind: then AfterIdle runs first, before the idle goes out, which no
+// frontend can have seen yet.
 func (p *Proxy) afterIdle(frames [][]byte, parentMsgID string) {
 	p.idleGate.Lock()
-	defer p.idleGate.Unlock()
-	p.pub.Send(frames)
+	if p.pub.sendNow(frames) {
+		p.AfterIdle(parentMsgID)
+		p.idleGate.Unlock()
+		return
+	}
+	p.idleGate.Unlock()
 	p.AfterIdle(parentMsgID)
+	p.pub.Send(frames)
 }
 
 // passIdleGate waits while AfterIdle runs (see afterIdle): the empty

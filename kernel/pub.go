@@ -128,6 +128,27 @@ func (p *pubSocket) send(frames [][]byte, wait bool) {
 	p.mu.Unlock()
 }
 
+// sendNow is Send for a message that must not wait: it sends and returns
+// true unless a subscriber is behind (Send might then wait for room), in
+// which case it sends nothing.
+func (p *pubSocket) sendNow(frames [][]byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.behind.Load() > 0 {
+		return false
+	}
+	var topic []byte
+	if len(frames) > 0 {
+		topic = frames[0]
+	}
+	for s := range p.subs {
+		if s.matches(topic) {
+			s.enqueue(frames, p.maxQueue)
+		}
+	}
+	return true
+}
+
 // waitRoom waits, with mu held, while every subscriber of topic is behind.
 // waiting is raised before the check, so a writer that catches up after it
 // takes mu and wakes us (see caughtUp).

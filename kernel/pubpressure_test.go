@@ -163,3 +163,25 @@ func stalledPub(t *testing.T) (*pubSocket, net.Conn, chan struct{}) {
 	pollUntil(t, "Send to wait for room", func() bool { return p.waiting.Load() == 1 })
 	return p, conn, done
 }
+
+// sendNow (a cell's idle sent with the request gate closed, afterIdle)
+// never waits: with a subscriber behind it sends nothing and says so.
+func TestPubSocketSendNowNeverWaits(t *testing.T) {
+	p, conn, done := stalledPub(t)
+	sent := make(chan bool, 1)
+	go func() { sent <- p.sendNow(frames("t", "idle")) }()
+	select {
+	case ok := <-sent:
+		if ok {
+			t.Error("sendNow sent with the only subscriber behind")
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("sendNow waited for room")
+	}
+	conn.Close()
+	<-done
+	pollUntil(t, "the stalled subscriber to leave", func() bool { return p.behind.Load() == 0 })
+	if !p.sendNow(frames("t", "idle")) {
+		t.Error("sendNow refused with no subscriber behind")
+	}
+}
