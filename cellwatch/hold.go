@@ -106,7 +106,7 @@ func (w *Watcher) HoldIdle(msgID string) <-chan struct{} {
 	if p == nil || closed || w.now().Sub(p.at) < quickCell && !p.output.Load() && !p.hold {
 		return nil
 	}
-	w.AfterIdle(msgID)
+	w.endReading(msgID)
 	p.held.Store(true)
 	return p.released
 }
@@ -116,9 +116,14 @@ func (w *Watcher) HoldIdle(msgID string) <-chan struct{} {
 // lets the frontend's next request reach the kernel (reading.go).
 func (w *Watcher) AfterIdle(msgID string) {
 	w.init()
-	if w.stopped.Load() {
-		return
+	if !w.stopped.Load() {
+		w.endReading(msgID)
 	}
+}
+
+// endReading takes the reading that ends the cell msgID and keeps it for
+// the idle's Observe (readingFor).
+func (w *Watcher) endReading(msgID string) {
 	r := w.takeReading(w.now(), true)
 	w.mu.Lock()
 	w.idleRead = idleReading{msgID: msgID, r: r}

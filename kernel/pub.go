@@ -120,12 +120,17 @@ func (p *pubSocket) send(frames [][]byte, wait bool) {
 	if wait && p.behind.Load() > 0 {
 		p.waitRoom(topic)
 	}
+	p.deliver(topic, frames, limit)
+	p.mu.Unlock()
+}
+
+// deliver queues frames for every subscriber of topic; mu held.
+func (p *pubSocket) deliver(topic []byte, frames [][]byte, limit int) {
 	for s := range p.subs {
 		if s.matches(topic) {
 			s.enqueue(frames, limit)
 		}
 	}
-	p.mu.Unlock()
 }
 
 // sendNow is Send for a message that must not wait: it sends and returns
@@ -141,11 +146,7 @@ func (p *pubSocket) sendNow(frames [][]byte) bool {
 	if len(frames) > 0 {
 		topic = frames[0]
 	}
-	for s := range p.subs {
-		if s.matches(topic) {
-			s.enqueue(frames, p.maxQueue)
-		}
-	}
+	p.deliver(topic, frames, p.maxQueue)
 	return true
 }
 

@@ -11,7 +11,6 @@ type outMsg struct {
 	frames [][]byte
 	cmd    []byte
 	raw    []byte
-	size   int // bytes counted in queued (writeInline's requeues)
 }
 
 // inlineMax: a message up to this size, for a subscriber with nothing
@@ -98,7 +97,7 @@ func (s *subscriber) writeInline(frames [][]byte) {
 	}
 	if rest != nil {
 		// Ahead of whatever was queued meanwhile.
-		s.queue = append([]outMsg{{raw: rest, size: len(rest)}}, s.queue...)
+		s.queue = append([]outMsg{{raw: rest}}, s.queue...)
 		s.queued += len(rest)
 		s.checkBehind()
 	}
