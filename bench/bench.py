@@ -227,8 +227,11 @@ def main():
                          "HOST_PROC=/nonexistent to see the proxy without its /proc sampling")
     a = ap.parse_args()
     q = a.quick
-    rounds, per_round = (2, 25) if q else (10, 50)  # >= 500 cells per kernel and set when full
-    sets = 2 if q else 3
+    # Round trips: 6 sets of 250 cells rather than 3 of 500 (the same
+    # cells): fresh kernels differ from one another by more than one
+    # kernel's p50 moves over 250 cells, so more sets narrow the pool most.
+    rounds, per_round = (2, 25) if q else (10, 25)
+    sets = 2 if q else 6
     flood_rounds = 2 if q else 5
     busy_s = 10 if q else 60
     mem_cells = 200 if q else 1000
@@ -275,6 +278,8 @@ def main():
         if a.relay:
             rows += latency_rows(pooled, per_set, "plain", "relay", "floor: bare byte relay", ((50, None),),
                                  "the relay in the cloudline column")
+            rows += latency_rows(pooled, per_set, "relay", "cloud", "cloudline against the floor", ((50, None),),
+                                 "the relay in the plain column: what cloudline costs beyond any process between")
         rows += latency_rows(pooled, per_set, "plain", "plain again", "noise: plain against plain",
                              ((50, None),), "a second plain kernel in the cloudline column")
         enc = {"encryption": "required"}
@@ -288,7 +293,7 @@ def main():
         idle_s = 10 if q else 30
         rows.append(bl.Row(f"idle proxy CPU over {idle_s} s, the extension's comm open", "% of a core", None,
                            extension_idle_cpu(a.cloud, idle_s) * 100, bl.Target("abs", 1)))
-        comp = alternate(ks, rounds, lambda k: [k.complete("impo") for _ in range(per_round // 2)])
+        comp = alternate(ks, rounds, lambda k: [k.complete("impo") for _ in range(12 if q else 25)])
         comp = {n: [x for batch in v for x in batch] for n, v in comp.items()}
         rows.append(bl.Row("complete_request round trip p50", "ms", bl.median(comp[a.plain]) * 1e3,
                            bl.median(comp[a.cloud]) * 1e3))
