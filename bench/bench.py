@@ -283,9 +283,14 @@ def main():
         rows += latency_rows(pooled, per_set, "plain", "plain again", "noise: plain against plain",
                              ((50, None),), "a second plain kernel in the cloudline column")
         enc = {"encryption": "required"}
-        pooled, per_set = trivial_sets([("plain", a.plain, enc), ("cloud", a.cloud, dict(enc, env=set_env))],
-                                       sets, rounds, per_round)
+        enc_specs = [("plain", a.plain, enc), ("cloud", a.cloud, dict(enc, env=set_env))]
+        if a.relay:  # the relay copies the encrypted bytes: CURVE runs end to end through it
+            enc_specs.append(("relay", a.relay, enc))
+        pooled, per_set = trivial_sets(enc_specs, sets, rounds, per_round)
         rows += latency_rows(pooled, per_set, "plain", "cloud", "encrypted (CurveZMQ) trivial cell")
+        if a.relay:
+            rows += latency_rows(pooled, per_set, "plain", "relay", "floor, encrypted: bare byte relay",
+                                 ((50, None),), "the relay in the cloudline column")
         pooled, per_set = trivial_sets([("plain", a.plain, {}), ("cloud", a.cloud, {"env": set_env})],
                                        sets, rounds, per_round,
                                        prepare=lambda label, k: label == "cloud" and k.open_comm())
@@ -333,7 +338,8 @@ def main():
         want_blob = bl.expected_blob(blob_lines)
         for k in ks:
             k.run(f"_blob = ''.join(f'{{i:09d}}\\n' for i in range({blob_lines}))\nimport sys")
-        t = alternate(ks, flood_rounds, lambda k: flood(
+        # One write takes 0.1-0.3 s either way: three times the rounds.
+        t = alternate(ks, 3 * flood_rounds, lambda k: flood(
             k, "sys.stdout.write(_blob); sys.stdout.flush()", text,
             lambda got, who: bl.check_text("".join(got), want_blob, f"{who}: one big output")))
         rows.append(bl.Row(f"one {len(want_blob) / 1e6:.0f} MB output", "s", bl.median(t[a.plain]),

@@ -36,12 +36,15 @@ chmod 700 "$XDG_RUNTIME_DIR"
 bin/cloudline install --prefix "$tmp" --python "$py" --name cloudline-bench >/dev/null
 
 # The floor: a bare byte relay between frontend and kernel (bench/relay).
+# It declares CURVE: it copies the encrypted bytes, and jupyter_client
+# provisions keys only for a kernelspec that declares it.
 go build -o bin/relay ./bench/relay
 mkdir -p "$JUPYTER_PATH/kernels/relay-bench"
 cat >"$JUPYTER_PATH/kernels/relay-bench/kernel.json" <<EOF
 {"argv": ["$root/bin/relay", "-f", "{connection_file}", "--", "$root/$py", "-m", "ipykernel_launcher",
   "-f", "{child_connection_file}"],
- "display_name": "relay (benchmark floor)", "language": "python"}
+ "display_name": "relay (benchmark floor)", "language": "python",
+ "metadata": {"supported_encryption": ["curve"]}}
 EOF
 
 # The plain ipykernel warns at every start that TCP is unencrypted: not news here.
