@@ -108,10 +108,7 @@ func (p *pubSocket) Send(frames [][]byte) { p.send(frames, true) }
 func (p *pubSocket) post(frames [][]byte) { p.send(frames, false) }
 
 func (p *pubSocket) send(frames [][]byte, wait bool) {
-	var topic []byte
-	if len(frames) > 0 {
-		topic = frames[0]
-	}
+	topic := topicOf(frames)
 	limit := p.maxQueue
 	if !wait {
 		limit *= postSlack
@@ -142,12 +139,16 @@ func (p *pubSocket) sendNow(frames [][]byte) bool {
 	if p.behind.Load() > 0 {
 		return false
 	}
-	var topic []byte
-	if len(frames) > 0 {
-		topic = frames[0]
-	}
-	p.deliver(topic, frames, p.maxQueue)
+	p.deliver(topicOf(frames), frames, p.maxQueue)
 	return true
+}
+
+// topicOf is a message's topic for subscription matching: its first frame.
+func topicOf(frames [][]byte) []byte {
+	if len(frames) == 0 {
+		return nil
+	}
+	return frames[0]
 }
 
 // waitRoom waits, with mu held, while every subscriber of topic is behind.
